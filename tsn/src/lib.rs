@@ -1,0 +1,1 @@
+//! Not yet implemented: see the README's status table.
