@@ -1,0 +1,11 @@
+//! Sans-IO Shortest Path Bridging (IEEE 802.1aq, RFC 6329) core.
+//!
+//! No sockets, files or clocks: callers feed topology in and read computed state back. The
+//! only concurrency is [`spf::Spf`] spreading independent trees over scoped worker threads;
+//! results do not depend on the thread count.
+//!
+//! - [`spf`]: shortest-path trees from every bridge with the ECT tie-break, unicast next
+//!   hops and I-SID multicast trees, recomputed incrementally on link changes.
+#![deny(missing_docs)]
+
+pub mod spf;
