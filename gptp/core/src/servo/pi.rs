@@ -1,0 +1,237 @@
+//! A proportional-integral servo in the manner of linuxptp's `pi.c` (read, not copied; see
+//! `reference/gptp.md` section 2).
+
+use super::{Servo, ServoOutput, ServoState};
+use tsn_time::{Duration, Time};
+
+/// Settings of [`PiServo`].
+///
+/// Gains follow ptp4l's hardware-timestamp scaling for the sync interval `T` (seconds):
+/// `kp = kp_scale * T^-0.3` capped at `0.7 / T`, `ki = ki_scale * T^0.4` capped at `0.3 / T`.
+/// With T = 125 ms that is kp 1.306, ki 0.1306.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PiConfig {
+    /// Proportional scale (ptp4l `pi_proportional_scale` for hardware stamps: 0.7).
+    pub kp_scale: f64,
+    /// Integral scale (ptp4l `pi_integral_scale` for hardware stamps: 0.3).
+    pub ki_scale: f64,
+    /// Step on the first frequency estimate if |offset| exceeds this (ptp4l
+    /// `first_step_threshold`: 20 µs). Zero: never.
+    pub first_step_threshold: Duration,
+    /// Step later if |offset| exceeds this (ptp4l `step_threshold`, default 0: never). A
+    /// step resets lock detection.
+    pub step_threshold: Duration,
+    /// Largest frequency adjustment, ppb (both the output and the integrator are clamped).
+    pub max_frequency_ppb: f64,
+    /// Locked when |offset| stays under this for [`lock_samples`](Self::lock_samples)
+    /// samples (ptp4l `servo_offset_threshold`).
+    pub lock_threshold: Duration,
+    /// Consecutive samples under the threshold that make the servo locked (ptp4l
+    /// `servo_num_offset_values`).
+    pub lock_samples: u32,
+    /// Unlock when |offset| exceeds this (hysteresis over the lock threshold).
+    pub unlock_threshold: Duration,
+}
+
+impl Default for PiConfig {
+    fn default() -> Self {
+        Self {
+            kp_scale: 0.7,
+            ki_scale: 0.3,
+            first_step_threshold: Duration::from_micros(20),
+            step_threshold: Duration::ZERO,
+            max_frequency_ppb: 900_000.0,
+            lock_threshold: Duration::from_nanos(100),
+            lock_samples: 8,
+            unlock_threshold: Duration::from_micros(1),
+        }
+    }
+}
+
+/// The PI servo.
+#[derive(Debug, Clone)]
+pub struct PiServo {
+    config: PiConfig,
+    kp: f64,
+    ki: f64,
+    /// Integrator: the frequency that would keep the clock running at the grandmaster's rate.
+    drift: f64,
+    /// Whether `drift` is a real estimate (after a reset it is the last applied frequency).
+    drift_known: bool,
+    first: Option<(Duration, Time)>,
+    started: bool,
+    good: u32,
+    state: ServoState,
+    last_ppb: f64,
+}
+
+impl PiServo {
+    /// A servo for a sync interval of `2^log_sync_interval` seconds.
+    pub fn new(config: PiConfig, log_sync_interval: i8) -> Self {
+        let t = Duration::from_log_interval(log_sync_interval).secs_f64();
+        let kp = (config.kp_scale * t.powf(-0.3)).min(0.7 / t);
+        let ki = (config.ki_scale * t.powf(0.4)).min(0.3 / t);
+        Self {
+            config,
+            kp,
+            ki,
+            drift: 0.0,
+            drift_known: false,
+            first: None,
+            started: false,
+            good: 0,
+            state: ServoState::Unlocked,
+            last_ppb: 0.0,
+        }
+    }
+
+    /// The gains in use: (kp, ki), ppb per ns of offset.
+    pub fn gains(&self) -> (f64, f64) {
+        (self.kp, self.ki)
+    }
+
+    fn clamp(&self, ppb: f64) -> f64 {
+        let m = self.config.max_frequency_ppb;
+        ppb.clamp(-m, m)
+    }
+
+    fn stepped(&mut self, offset: Duration, ppb: f64) -> ServoOutput {
+        self.good = 0;
+        self.state = ServoState::Stepped;
+        self.last_ppb = ppb;
+        ServoOutput {
+            step: Some(-offset),
+            frequency_ppb: Some(ppb),
+            state: self.state,
+        }
+    }
+
+    fn track_lock(&mut self, offset: Duration) {
+        let a = offset.abs();
+        if a < self.config.lock_threshold {
+            self.good = self.good.saturating_add(1);
+            if self.good >= self.config.lock_samples {
+                self.state = ServoState::Locked;
+            } else if self.state == ServoState::Stepped {
+                self.state = ServoState::Unlocked;
+            }
+        } else {
+            self.good = 0;
+            if self.state != ServoState::Locked || a > self.config.unlock_threshold {
+                self.state = ServoState::Unlocked;
+            }
+        }
+    }
+}
+
+impl Servo for PiServo {
+    fn sample(&mut self, offset: Duration, local_time: Time) -> ServoOutput {
+        let off_ns = offset.nanos_f64();
+        if !self.started {
+            if !self.drift_known {
+                // Frequency estimate from two samples, as ptp4l: wait >= 0.016 / ki seconds.
+                let Some((o0, t0)) = self.first else {
+                    self.first = Some((offset, local_time));
+                    return ServoOutput {
+                        step: None,
+                        frequency_ppb: None,
+                        state: self.state,
+                    };
+                };
+                let dt = (local_time - t0).secs_f64();
+                if dt < (0.016 / self.ki).min(1000.0) || dt <= 0.0 {
+                    return ServoOutput {
+                        step: None,
+                        frequency_ppb: None,
+                        state: self.state,
+                    };
+                }
+                // Offset grows by (local rate - gm rate) per second: correct the other way.
+                let rate = (offset - o0).nanos_f64() / dt; // ns per s = ppb
+                self.drift = self.clamp(self.drift - rate);
+                self.drift_known = true;
+            }
+            self.started = true;
+            self.first = None;
+            let ft = self.config.first_step_threshold;
+            if ft > Duration::ZERO && offset.abs() > ft {
+                let ppb = self.drift;
+                return self.stepped(offset, ppb);
+            }
+        } else {
+            let st = self.config.step_threshold;
+            if st > Duration::ZERO && offset.abs() > st {
+                let ppb = self.drift;
+                return self.stepped(offset, ppb);
+            }
+        }
+        self.drift = self.clamp(self.drift - self.ki * off_ns);
+        let ppb = self.clamp(self.drift - self.kp * off_ns);
+        self.last_ppb = ppb;
+        self.track_lock(offset);
+        ServoOutput {
+            step: None,
+            frequency_ppb: Some(ppb),
+            state: self.state,
+        }
+    }
+
+    fn reset(&mut self) {
+        // Keep the frequency applied now: after a grandmaster change it is the best guess.
+        self.drift = self.last_ppb;
+        self.drift_known = self.started || self.drift_known;
+        self.started = false;
+        self.first = None;
+        self.good = 0;
+        self.state = ServoState::Unlocked;
+    }
+
+    fn state(&self) -> ServoState {
+        self.state
+    }
+
+    fn frequency_ppb(&self) -> f64 {
+        self.last_ppb
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A simulated clock 50 ppm fast and 1 ms ahead: the servo steps once, then converges.
+    #[test]
+    fn converges_from_offset_and_frequency_error() {
+        let mut s = PiServo::new(PiConfig::default(), -3);
+        let t = 0.125;
+        let (mut off, mut ppb) = (1_000_000.0f64, 0.0f64);
+        let mut steps = 0;
+        for k in 0..200 {
+            let out = s.sample(
+                Duration::from_nanos_f64(off),
+                Time::from_nanos(k * 125_000_000),
+            );
+            if let Some(st) = out.step {
+                off += st.nanos_f64();
+                steps += 1;
+            }
+            if let Some(p) = out.frequency_ppb {
+                ppb = p;
+            }
+            off += (50_000.0 + ppb) * t;
+        }
+        assert_eq!(steps, 1);
+        assert!(off.abs() < 1.0, "offset {off}");
+        assert_eq!(s.state(), ServoState::Locked);
+        assert!((ppb + 50_000.0).abs() < 1.0, "ppb {ppb}");
+    }
+
+    #[test]
+    fn gains_match_ptp4l_hardware_scaling() {
+        let (kp, ki) = PiServo::new(PiConfig::default(), -3).gains();
+        assert!(
+            (kp - 1.306).abs() < 1e-3 && (ki - 0.1306).abs() < 1e-3,
+            "{kp} {ki}"
+        );
+    }
+}
