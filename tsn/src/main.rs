@@ -1,0 +1,264 @@
+//! `tsn`: 802.1Qbv schedules for a whole network.
+//!
+//! Exit codes: 0 success; 1 the schedule violates the plant (`verify`) or another error;
+//! 2 usage error; 65 some stream could not be scheduled (`schedule`), or the verified
+//! schedule is valid but leaves streams unscheduled (`verify`); 66 a file cannot be read or
+//! the schedule file is not a schedule; 78 invalid plant file (each problem on stderr with
+//! file, line, column and YAML path).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tsn::plant::{NodeId, Plant, Stream};
+use tsn::schedule::{Schedule, synthesize};
+use tsn::verify::verify;
+use tsn_config::ConfigError;
+
+/// EX_DATAERR (sysexits.h): here, some stream is unscheduled.
+const EXIT_INFEASIBLE: u8 = 65;
+/// EX_NOINPUT (sysexits.h).
+const EXIT_NO_INPUT: u8 = 66;
+/// EX_CONFIG (sysexits.h).
+const EXIT_CONFIG: u8 = 78;
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 violations or other error, 2 usage, 65 some \
+                          stream unscheduled, 66 unreadable file, 78 invalid plant.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tsn",
+    version,
+    about = "IEEE 802.1Qbv schedule synthesis and verification for a whole network",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a plant file and show each stream's route.
+    #[command(after_help = EXIT_CODES)]
+    Validate {
+        /// Plant YAML.
+        plant: PathBuf,
+    },
+    /// Compute the offsets of every stream and hop and the gate control list of every port.
+    #[command(after_help = EXIT_CODES)]
+    Schedule {
+        /// Plant YAML.
+        plant: PathBuf,
+        /// Write the JSON schedule to FILE.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the JSON schedule on stdout instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a JSON schedule (ours or imported) against a plant, replaying every port.
+    #[command(after_help = EXIT_CODES)]
+    Verify {
+        /// Plant YAML.
+        plant: PathBuf,
+        /// JSON schedule.
+        schedule: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Validate { plant } => validate(plant),
+        Command::Schedule {
+            plant,
+            output,
+            json,
+        } => schedule(plant, output.as_deref(), *json),
+        Command::Verify {
+            plant,
+            schedule,
+            json,
+        } => verify_cmd(plant, schedule, *json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if let Some(config) = err.downcast_ref::<ConfigError>() {
+                eprint!("{}", config.render_snippets());
+                if matches!(config, ConfigError::Read { .. }) {
+                    eprintln!();
+                    return ExitCode::from(EXIT_NO_INPUT);
+                }
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            if let Some(tsn::Error::Io { .. } | tsn::Error::Json { .. }) = err.downcast_ref() {
+                eprintln!("tsn: {err}");
+                return ExitCode::from(EXIT_NO_INPUT);
+            }
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tsn: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Node names from the talker to `listener` along the stream's route.
+fn path_to(plant: &Plant, stream: &Stream, listener: NodeId) -> Vec<String> {
+    let hops = &stream.route.hops;
+    let mut at = hops.iter().position(|h| plant.ports[h.port].to == listener);
+    let mut names = vec![plant.nodes[listener].name.clone()];
+    while let Some(h) = at {
+        names.push(plant.nodes[plant.ports[hops[h].port].node].name.clone());
+        at = hops[h].parent;
+    }
+    names.reverse();
+    names
+}
+
+fn validate(path: &Path) -> anyhow::Result<ExitCode> {
+    let plant = Plant::load(path)?;
+    let bridges = plant
+        .nodes
+        .iter()
+        .filter(|n| n.kind == tsn::plant::NodeKind::Bridge)
+        .count();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: ok: {} nodes ({bridges} bridges), {} links, {} streams, hyperperiod {} ns",
+        path.display(),
+        plant.nodes.len(),
+        plant.ports.len() / 2,
+        plant.streams.len(),
+        plant.hyperperiod_ns
+    )?;
+    for s in &plant.streams {
+        let paths: Vec<String> = s
+            .listeners
+            .iter()
+            .map(|&l| path_to(&plant, s, l).join(" -> "))
+            .collect();
+        writeln!(
+            out,
+            "  {}: {} (period {} ns, {} B, max-latency {} ns, priority {})",
+            s.name,
+            paths.join("; "),
+            s.period_ns,
+            s.frame_bytes,
+            s.max_latency_ns,
+            s.priority
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schedule(path: &Path, output: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
+    let plant = Plant::load(path)?;
+    let schedule = synthesize(&plant);
+    let text = serde_json::to_string_pretty(&schedule)? + "\n";
+    if let Some(output) = output {
+        std::fs::write(output, &text).with_context(|| format!("writing {}", output.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        out.write_all(text.as_bytes())?;
+    } else {
+        write_summary(&mut out, &schedule)?;
+    }
+    if schedule.unscheduled.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_INFEASIBLE))
+    }
+}
+
+fn write_summary(out: &mut impl std::io::Write, schedule: &Schedule) -> std::io::Result<()> {
+    let total = schedule.streams.len() + schedule.unscheduled.len();
+    writeln!(
+        out,
+        "scheduled {} of {total} streams, hyperperiod {} ns, {} gate control lists",
+        schedule.streams.len(),
+        schedule.hyperperiod_ns,
+        schedule.ports.len()
+    )?;
+    for s in &schedule.streams {
+        let hops: Vec<String> = s
+            .hops
+            .iter()
+            .map(|h| format!("{}->{}@{}", h.node, h.to, h.offset_ns))
+            .collect();
+        writeln!(
+            out,
+            "  {}: latency {} ns (deadline {} ns): {}",
+            s.name,
+            s.latency_ns,
+            s.deadline_ns,
+            hops.join(" ")
+        )?;
+    }
+    for u in &schedule.unscheduled {
+        writeln!(out, "  {}: UNSCHEDULED: {}", u.name, u.reason)?;
+    }
+    for p in &schedule.ports {
+        writeln!(
+            out,
+            "  port {}->{}: cycle {} ns, {} entries",
+            p.node,
+            p.to,
+            p.cycle_ns,
+            p.gcl.len()
+        )?;
+    }
+    Ok(())
+}
+
+fn verify_cmd(plant_path: &Path, schedule_path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let plant = Plant::load(plant_path)?;
+    let schedule = Schedule::load(schedule_path)?;
+    let report = verify(&plant, &schedule);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        for v in &report.violations {
+            writeln!(out, "violation: {}: {v}", v.kind())?;
+        }
+        if report.is_ok() {
+            writeln!(
+                out,
+                "{}: ok: {} streams scheduled, {} unscheduled, {} ports replayed over {} ns",
+                schedule_path.display(),
+                report.scheduled,
+                report.unscheduled,
+                schedule.ports.len(),
+                plant.hyperperiod_ns
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}: {} violation(s)",
+                schedule_path.display(),
+                report.violations.len()
+            )?;
+        }
+    }
+    Ok(if !report.is_ok() {
+        ExitCode::FAILURE
+    } else if report.unscheduled > 0 {
+        ExitCode::from(EXIT_INFEASIBLE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
