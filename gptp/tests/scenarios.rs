@@ -123,3 +123,39 @@ fn e_bursts_of_lost_frames() {
         assert!(n.max_abs_error_ns.is_some_and(|e| e < 1000.0), "{n:?}");
     }
 }
+
+/// Lock times along a chain must not jump once the chain is longer than the first few hops.
+///
+/// At start-up every bridge is its own grandmaster until Announce information arrives, and an
+/// Announce that reaches a port not yet asCapable (asCapable needs two Pdelay exchanges, 1 s)
+/// is ignored, so far hops first follow a relay as temporary grandmaster and learn the real
+/// one an Announce interval later (2.0 s). The servo used to keep the frequency that tracked
+/// the temporary grandmaster's free-running clock (up to 200 ppm off) across that change and
+/// needed ~11 s to integrate it away: every node from hop 4 on locked at ~13 s. With the
+/// rate re-estimated on a grandmaster change, one hop locks by ~3.2 s (1 s asCapable + 1 s
+/// Announce + one sync interval to estimate the rate + 8 samples under 100 ns); deeper hops
+/// take up to ~6.7 s over these seeds, because the neighborRateRatio windows (8 Pdelay
+/// exchanges) still hold the neighbours' start-up clock steps for a few seconds. 8 s leaves
+/// margin for that without letting the 13 s regression through.
+#[test]
+fn lock_time_scales_along_a_chain() {
+    for seed in [1, 6] {
+        let r = run(&ScenarioConfig {
+            hops: 32,
+            seconds: 15.0,
+            seed,
+            ..ScenarioConfig::default()
+        });
+        print(&r);
+        for n in &r.nodes {
+            let lock = n.lock_time_s.unwrap_or(f64::INFINITY);
+            let bound = if n.hop <= 3 { 4.0 } else { 8.0 };
+            assert!(
+                lock < bound,
+                "seed {seed}: {} (hop {}) locked after {lock} s",
+                n.name,
+                n.hop
+            );
+        }
+    }
+}

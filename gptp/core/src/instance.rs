@@ -1124,4 +1124,151 @@ mod tests {
         assert!((d - 500.05).abs() < 0.01, "delay {d}");
         assert!(s.as_capable);
     }
+
+    /// Every `Send` action queued now, as (port, message, token).
+    fn sends(a: &mut Instance) -> Vec<(usize, Message, Option<TxToken>)> {
+        let mut out = Vec::new();
+        while let Some(act) = a.poll_action() {
+            if let Action::Send { port, data, token } = act {
+                out.push((port, Message::parse_bytes(&data).expect("parses"), token));
+            }
+        }
+        out
+    }
+
+    /// The relay arithmetic of 802.1AS-2020 11.2.14 / 11.2.15 (the module docs), driven with
+    /// explicit frames and timestamps. The values are chosen so that every intermediate is
+    /// exact in f64 and in 2^-16 ns, so the expected wire fields are exact integers:
+    ///
+    /// - upstream rateRatio `1 + 2^-14` (CSRO `2^27`), neighborRateRatio `1 + 2^-13`, so
+    ///   rateRatio = `1 + 2^-13 + 2^-14 + 2^-27` and CSRO = `2^28 + 2^27 + 2^14`;
+    /// - meanLinkDelay `512.0625 ns` in the neighbour's time base = `8193 * 4096` subns, which
+    ///   is exactly `512 ns` in ours (divided by `1 + 2^-13`);
+    /// - residence time `19_968 ns`, so link delay + residence = `20_480 ns` = `10 * 2^27`
+    ///   subns, which rateRatio scales to `20_480 ns + 10 * (2^14 + 2^13 + 1)` subns.
+    #[test]
+    fn relay_follow_up_correction_and_rate_offset_are_exact() {
+        let mut relay = instance(9, 2);
+        let t0 = Time::from_secs_nanos(1_000, 0);
+        relay.handle_timer(t0);
+        while relay.poll_action().is_some() {}
+        // Link measurements as finished Pdelay exchanges would leave them (set directly so
+        // that they are exact; the Pdelay arithmetic has its own test above).
+        let nrr = 1.0 + (-13f64).exp2();
+        let link_delay = Duration::from_subnanos(8193 * 4096);
+        for i in 0..2 {
+            relay.ports[i].nrr = Some(nrr);
+            relay.ports[i].mean_link_delay = Some(link_delay);
+            relay.refresh_as_capable(i, t0);
+        }
+        // A better grandmaster announced on port 0: port 0 slave, port 1 master.
+        let gm = ClockIdentity::from_mac([2, 0, 0, 0, 0, 1]);
+        let upstream = PortIdentity {
+            clock_identity: gm,
+            port_number: 1,
+        };
+        let header = |seq, correction: Duration| HeaderRepr {
+            minor_version_ptp: 1,
+            correction_field: TimeInterval::from_duration(correction),
+            source_port_identity: upstream,
+            sequence_id: seq,
+            log_message_interval: -3,
+            flags: Flags::TWO_STEP | Flags::PTP_TIMESCALE,
+            ..HeaderRepr::default()
+        };
+        let announce = Message {
+            header: HeaderRepr {
+                log_message_interval: 0,
+                ..header(1, Duration::ZERO)
+            },
+            body: Body::Announce(AnnounceBody {
+                current_utc_offset: 37,
+                priority_1: 100,
+                grandmaster_clock_quality: relay.cfg.clock_quality,
+                priority_2: 248,
+                grandmaster_identity: gm,
+                steps_removed: 0,
+                time_source: crate::wire::TimeSource::InternalOscillator,
+            }),
+            tlvs: vec![Tlv::PathTrace(vec![gm])],
+        };
+        relay.handle_frame(
+            0,
+            &announce.to_vec().unwrap(),
+            t0 + Duration::from_millis(1),
+        );
+        sends(&mut relay);
+        assert_eq!(relay.slave_port(), Some(0));
+        assert_eq!(relay.port_status(1).unwrap().role, PortRole::Master);
+
+        // Sync (correctionField 0.25 ns) received at rx, then its Follow_Up (origin, 10 000.5
+        // ns correction, CSRO 2^27).
+        let rx = t0 + Duration::from_millis(10);
+        let sync = Message {
+            header: header(7, Duration::from_subnanos(1 << 14)),
+            body: Body::Sync(SyncBody::default()),
+            tlvs: Vec::new(),
+        };
+        relay.handle_frame(0, &sync.to_vec().unwrap(), rx);
+        assert!(sends(&mut relay).is_empty(), "nothing before the Follow_Up");
+        let origin = PtpTimestamp {
+            seconds: 999,
+            nanoseconds: 123_456_789,
+        };
+        let fup_in_correction = Duration::from_subnanos(10_000 * 65_536 + 32_768);
+        let upstream_info = FollowUpInfo {
+            cumulative_scaled_rate_offset: 1 << 27,
+            gm_time_base_indicator: 3,
+            ..FollowUpInfo::default()
+        };
+        let fup = Message {
+            header: HeaderRepr {
+                flags: Flags::PTP_TIMESCALE,
+                ..header(7, fup_in_correction)
+            },
+            body: Body::FollowUp(FollowUpBody {
+                precise_origin_timestamp: origin,
+            }),
+            tlvs: vec![Tlv::FollowUpInfo(upstream_info)],
+        };
+        relay.handle_frame(0, &fup.to_vec().unwrap(), rx + Duration::from_micros(50));
+        let mut out = sends(&mut relay);
+        assert_eq!(out.len(), 1, "one Sync downstream");
+        let (port, sync_out, token) = out.remove(0);
+        assert_eq!(port, 1);
+        assert!(matches!(sync_out.body, Body::Sync(_)));
+        assert_eq!(sync_out.header.correction_field, TimeInterval(0));
+
+        // Its transmit timestamp: residence time 19 968 ns after the upstream Sync arrived.
+        let residence = Duration::from_nanos(19_968);
+        relay.handle_tx_timestamp(1, token.expect("Sync wants a timestamp"), rx + residence);
+        let mut out = sends(&mut relay);
+        assert_eq!(out.len(), 1, "one Follow_Up downstream");
+        let (port, fup_out, token) = out.remove(0);
+        assert_eq!((port, token), (1, None));
+        assert_eq!(fup_out.header.sequence_id, sync_out.header.sequence_id);
+        let Body::FollowUp(body) = fup_out.body else {
+            panic!("not a Follow_Up: {fup_out:?}");
+        };
+        assert_eq!(body.precise_origin_timestamp, origin);
+
+        // correctionField = Sync correction + Follow_Up correction
+        //   + rateRatio * (meanLinkDelay / neighborRateRatio + residence).
+        let upstream_correction: i128 = (1 << 14) + 10_000 * 65_536 + 32_768;
+        let hop: i128 = 10 * (1 << 27); // 512 ns + 19 968 ns
+        assert_eq!(hop, (512 + 19_968) * 65_536);
+        let hop_scaled = hop + 10 * ((1 << 14) + (1 << 13) + 1);
+        assert_eq!(
+            fup_out.header.correction_field,
+            TimeInterval((upstream_correction + hop_scaled) as i64)
+        );
+        let info = fup_out.follow_up_info().expect("Follow_Up information TLV");
+        assert_eq!(
+            info.cumulative_scaled_rate_offset,
+            (1 << 28) + (1 << 27) + (1 << 14)
+        );
+        // The rest of the TLV is passed on unchanged.
+        assert_eq!(info.gm_time_base_indicator, 3);
+        assert_eq!(relay.counters().syncs_received, 1);
+    }
 }

@@ -177,9 +177,15 @@ impl Servo for PiServo {
     }
 
     fn reset(&mut self) {
-        // Keep the frequency applied now: after a grandmaster change it is the best guess.
+        // The frequency applied now stays the base (the clock keeps running at it), but it
+        // is not an estimate of the new reference's rate: it may have tracked another
+        // free-running clock (a bridge that was grandmaster until better Announce
+        // information arrived), off by up to twice the oscillator tolerance. Measure the
+        // rate again from two samples, which costs one sync interval; integrating a 100 ppm
+        // error away costs the PI loop ~10 s (see the `lock_time_scales_along_a_chain`
+        // scenario test).
         self.drift = self.last_ppb;
-        self.drift_known = self.started || self.drift_known;
+        self.drift_known = false;
         self.started = false;
         self.first = None;
         self.good = 0;
@@ -233,5 +239,45 @@ mod tests {
             (kp - 1.306).abs() < 1e-3 && (ki - 0.1306).abs() < 1e-3,
             "{kp} {ki}"
         );
+    }
+
+    /// After a reset (new grandmaster) the servo measures the new reference's rate again
+    /// instead of assuming the frequency that tracked the old one.
+    #[test]
+    fn reset_re_estimates_the_rate_of_the_new_reference() {
+        let mut s = PiServo::new(PiConfig::default(), -3);
+        let t = 0.125;
+        // Local clock +60 ppm against the first reference: lock to it.
+        let (mut off, mut ppb, mut k) = (0.0f64, 0.0f64, 0i128);
+        let mut run = |s: &mut PiServo, off: &mut f64, ppb: &mut f64, err_ppb: f64, n: usize| {
+            let mut samples_to_lock = None;
+            for i in 0..n {
+                let out = s.sample(
+                    Duration::from_nanos_f64(*off),
+                    Time::from_nanos(k * 125_000_000),
+                );
+                k += 1;
+                if let Some(st) = out.step {
+                    *off += st.nanos_f64();
+                }
+                if let Some(p) = out.frequency_ppb {
+                    *ppb = p;
+                }
+                if out.state == ServoState::Locked && samples_to_lock.is_none() {
+                    samples_to_lock = Some(i);
+                }
+                *off += (err_ppb + *ppb) * t;
+            }
+            samples_to_lock
+        };
+        run(&mut s, &mut off, &mut ppb, 60_000.0, 200);
+        assert!((ppb + 60_000.0).abs() < 1.0, "ppb {ppb}");
+        // The new reference runs 150 ppm slower than the old one, 300 µs away.
+        s.reset();
+        off = 300_000.0;
+        let lock = run(&mut s, &mut off, &mut ppb, -90_000.0, 200).expect("locked");
+        // Two samples to estimate the rate and step, then 8 under the threshold.
+        assert!(lock <= 12, "locked after {lock} samples");
+        assert!((ppb - 90_000.0).abs() < 1.0, "ppb {ppb}");
     }
 }
