@@ -16,7 +16,9 @@ const LOADERS: &[(&str, Loader)] = &[
     ("spb-topology-", |text, name| {
         from_str_validated::<switch_ctl::topology::TopologyFile>(text, name).map(drop)
     }),
-    ("plant-", |text, name| tsn::plant::Plant::from_yaml(text, name).map(drop)),
+    ("plant-", |text, name| {
+        tsn::plant::Plant::from_yaml(text, name).map(drop)
+    }),
 ];
 
 fn config_files() -> Vec<PathBuf> {
@@ -31,7 +33,10 @@ fn config_files() -> Vec<PathBuf> {
 }
 
 fn loader_for(path: &Path) -> Loader {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     LOADERS
         .iter()
         .find(|(prefix, _)| name.starts_with(prefix))
@@ -48,7 +53,10 @@ fn loader_for(path: &Path) -> Loader {
 #[test]
 fn every_example_config_loads() {
     let files = config_files();
-    assert!(files.len() >= 4, "expected the example configs, found {files:?}");
+    assert!(
+        files.len() >= 4,
+        "expected the example configs, found {files:?}"
+    );
     for path in files {
         let text = std::fs::read_to_string(&path).expect("readable config");
         let name = path.display().to_string();
