@@ -6,6 +6,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tsn_testbed::{Error, Netns, VethPair, require_real, run_checked};
 
@@ -148,13 +149,21 @@ fn spawned_processes_are_killed_before_their_namespace_goes() {
     // Asked from outside: run inside, `ip netns pids` would list itself.
     let pids = || run_checked(Command::new("ip").args(["netns", "pids", ns.name()])).unwrap();
     let daemon = ns.spawn(&["sleep", "600"]).unwrap();
-    let before = pids().stdout;
-    assert!(
-        before
-            .split_whitespace()
-            .any(|p| p == daemon.id().to_string()),
-        "{before}"
-    );
+    // `ip netns exec` enters the namespace after the fork: wait until the child is in it.
+    let pid = daemon.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let before = pids().stdout;
+        if before.split_whitespace().any(|p| p == pid) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pid {pid} never entered {}: {before}",
+            ns.name()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop(daemon);
     let after = pids().stdout;
     assert_eq!(after.trim(), "", "still running in {}: {after}", ns.name());
