@@ -54,11 +54,30 @@ pub fn from_str_validated<T: DeserializeOwned + Validate>(
     text: &str,
     source_name: &str,
 ) -> Result<T> {
+    from_str_with(text, source_name, |value: T| {
+        let issues = value.validate();
+        if issues.is_empty() {
+            Ok(value)
+        } else {
+            Err(issues)
+        }
+    })
+}
+
+/// Like [`from_str`], then turns the file into the model the tool works with. `build` either
+/// returns the model or all the issues it found; the issues are reported like those of
+/// [`from_str_validated`]. For loaders whose checks and model construction are one pass, so
+/// nothing is computed twice.
+pub fn from_str_with<T: DeserializeOwned, U>(
+    text: &str,
+    source_name: &str,
+    build: impl FnOnce(T) -> std::result::Result<U, Vec<Issue>>,
+) -> Result<U> {
     let (value, map) = load::<T>(text, source_name)?;
-    let issues = value.validate();
-    if issues.is_empty() {
-        return Ok(value);
-    }
+    let issues = match build(value) {
+        Ok(model) => return Ok(model),
+        Err(issues) => issues,
+    };
     let mut problems: Vec<Problem> = issues
         .into_iter()
         .map(|issue| {
@@ -74,6 +93,15 @@ pub fn from_str_validated<T: DeserializeOwned + Validate>(
 pub fn from_path<T: DeserializeOwned>(path: impl AsRef<Path>) -> Result<T> {
     let path = path.as_ref();
     from_str(&read(path)?, &path.display().to_string())
+}
+
+/// Reads a file and builds its model with [`from_str_with`].
+pub fn from_path_with<T: DeserializeOwned, U>(
+    path: impl AsRef<Path>,
+    build: impl FnOnce(T) -> std::result::Result<U, Vec<Issue>>,
+) -> Result<U> {
+    let path = path.as_ref();
+    from_str_with(&read(path)?, &path.display().to_string(), build)
 }
 
 /// Reads, deserializes and validates a file with [`from_str_validated`].

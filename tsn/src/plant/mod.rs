@@ -194,14 +194,12 @@ impl Plant {
     /// Reads, parses and validates a plant file. Errors carry file, line, column and YAML
     /// path.
     pub fn load(path: impl AsRef<Path>) -> tsn_config::Result<Self> {
-        let file: PlantFile = tsn_config::from_path_validated(path)?;
-        Ok(Self::resolve(&file).expect("validated plants resolve"))
+        tsn_config::from_path_with(path, |file: PlantFile| Self::resolve(&file))
     }
 
     /// Like [`Plant::load`] for text; `source_name` names it in errors.
     pub fn from_yaml(text: &str, source_name: &str) -> tsn_config::Result<Self> {
-        let file: PlantFile = tsn_config::from_str_validated(text, source_name)?;
-        Ok(Self::resolve(&file).expect("validated plants resolve"))
+        tsn_config::from_str_with(text, source_name, |file: PlantFile| Self::resolve(&file))
     }
 
     /// The node called `name`.

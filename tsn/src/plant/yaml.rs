@@ -2,7 +2,7 @@
 //! plain model and reports every semantic problem with its YAML path.
 
 use serde::Deserialize;
-use tsn_config::{BitRate, DurationNs, Issue, Validate};
+use tsn_config::{BitRate, DurationNs};
 
 /// Default link speed: 1 Gbit/s.
 pub const DEFAULT_LINK_SPEED: BitRate = BitRate(1_000_000_000);
@@ -174,13 +174,4 @@ pub struct StreamYaml {
     /// listener. Computed (shortest path) when absent.
     #[serde(default)]
     pub paths: Option<Vec<Vec<String>>>,
-}
-
-impl Validate for PlantFile {
-    fn validate(&self) -> Vec<Issue> {
-        match super::Plant::resolve(self) {
-            Ok(_) => Vec::new(),
-            Err(issues) => issues,
-        }
-    }
 }
