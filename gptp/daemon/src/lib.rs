@@ -1,0 +1,1 @@
+//! gptpd: runs the gPTP core over raw Ethernet sockets on Linux.

@@ -1,0 +1,1 @@
+//! Netlink messages for the Linux TSN qdiscs.
