@@ -8,7 +8,7 @@ secs=${FUZZ_SECONDS:-20}
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --quiet
 fi
-for smoke in gptp/core/fuzz/smoke.sh dist-over-tsn/fuzz/smoke.sh; do
+for smoke in gptp/core/fuzz/smoke.sh dist-over-tsn/fuzz/smoke.sh switch-ctl/core/fuzz/smoke.sh; do
   echo "== $smoke ($secs s per target)"
   bash "$smoke" "$secs"
 done

@@ -7,21 +7,21 @@
 
 use std::time::{Duration, Instant};
 
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 use switch_ctl_core::spf::{BridgeId, EctAlgorithm, Spf, SystemId, Topology};
 
-struct Rng(u64);
+/// Seeded ChaCha8: the same topologies on every platform and run.
+struct Rng(ChaCha8Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Self(ChaCha8Rng::seed_from_u64(seed))
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.random_range(0..n)
     }
 }
 
@@ -37,7 +37,7 @@ fn bridges(n: usize) -> Topology {
 }
 
 fn random(n: usize, seed: u64) -> Topology {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut t = bridges(n);
     for v in 1..n {
         let u = rng.below(v);

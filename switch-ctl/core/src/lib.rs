@@ -4,8 +4,12 @@
 //! only concurrency is [`spf::Spf`] spreading independent trees over scoped worker threads;
 //! results do not depend on the thread count.
 //!
+//! - [`isis`]: the IS-IS wire codec, and the protocol instance (adjacencies, flooding,
+//!   LSDB) whose database feeds the SPF. Frames and `now` go in; frames to send and the next
+//!   timer deadline come out.
 //! - [`spf`]: shortest-path trees from every bridge with the ECT tie-break, unicast next
 //!   hops and I-SID multicast trees, recomputed incrementally on link changes.
 #![deny(missing_docs)]
 
+pub mod isis;
 pub mod spf;

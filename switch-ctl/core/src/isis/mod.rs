@@ -1,0 +1,11 @@
+//! IS-IS for Shortest Path Bridging (ISO 10589, RFC 5303, RFC 6329): wire codec, adjacencies,
+//! flooding and the link-state database that feeds [`crate::spf`].
+
+pub mod wire;
+
+mod instance;
+
+pub use instance::{
+    AdjState, Adjacency, Config, Counters, Instance, PortConfig, SpbView, StoredLsp, Transmit,
+    spb_view,
+};
