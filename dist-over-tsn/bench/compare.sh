@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Side by side: dist-bench (dist-over-tsn over UDP) and the same measurement between two
+# real Erlang nodes over standard TCP distribution, in the same run.
+# Usage: bench/compare.sh [PINGS] [SECONDS] [BULK_BYTES]   (defaults 20000 10 8388608)
+# Needs erlang-base (erl, erlc, epmd) and jq. Starts epmd on 127.0.0.1 when none runs and
+# stops only the processes it started, by PID.
+set -euo pipefail
+pings="${1:-20000}"; secs="${2:-10}"; bulk="${3:-8388608}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build --quiet --release --locked -p dist-over-tsn --bin dist-bench --manifest-path "$root/Cargo.toml"
+ours="$("$root/target/release/dist-bench" --json --pings "$pings" --seconds "$secs" --bulk-bytes "$bulk")"
+
+erlc -o "$work" "$here/distbench.erl"
+if ! epmd -names >/dev/null 2>&1; then
+    ERL_EPMD_ADDRESS=127.0.0.1 epmd >/dev/null 2>&1 & pids+=($!)
+    sleep 0.5
+fi
+common=(-setcookie distbench -noshell -pa "$work" -kernel inet_dist_use_interface '{127,0,0,1}')
+erl -name dba@127.0.0.1 "${common[@]}" -eval 'distbench:start_peer()' >"$work/a.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 50); do epmd -names 2>/dev/null | grep -q "name dba " && break; sleep 0.2; done
+theirs="$(timeout 600 erl -name dbb@127.0.0.1 "${common[@]}" \
+    -eval "distbench:run('dba@127.0.0.1', $pings, $bulk, $secs), halt()." | grep '^{')"
+
+row() { # label json
+    jq -r --arg l "$1" '[$l,
+        (.idle.p50_us|tostring), (.idle.p99_us|tostring), (.idle.p999_us|tostring),
+        (.loaded.p50_us|tostring), (.loaded.p99_us|tostring), (.loaded.p999_us|tostring),
+        (.bulk_mb_s|tostring)] | @tsv' <<<"$2"
+}
+echo "round trip of a small message (us), idle and while 8 MB messages stream over the same"
+echo "node pair; loopback, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+{
+    printf 'impl\tidle p50\tidle p99\tidle p99.9\tloaded p50\tloaded p99\tloaded p99.9\tbulk MB/s\n'
+    row "dist-over-tsn (UDP)" "$ours"
+    row "Erlang/OTP $(jq -r .otp <<<"$theirs") (TCP dist)" "$theirs"
+} | awk -F'\t' '{ printf "%-30s %9s %9s %10s %10s %10s %12s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'

@@ -1,0 +1,302 @@
+//! dist-bench: round trip of a small real-time message between two nodes in two processes
+//! on loopback, idle and while another pair of processes streams 8 MB binaries in the bulk
+//! class over the same connection; plus the bulk throughput.
+//!
+//! `dist-bench [--json] [--pings N] [--seconds S] [--bulk-bytes B]`; it starts its peer node
+//! as a child process (`--serve`, internal).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use dist_over_tsn::carrier::{Class, Config};
+use dist_over_tsn::node::{Msg, Node, Process};
+use dist_over_tsn::term::Term;
+
+#[derive(Parser, Debug)]
+#[command(about = "Round trips of small real-time messages, idle and under 8 MB bulk")]
+struct Args {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Round trips in the idle measurement (the loaded one runs for --seconds).
+    #[arg(long, default_value_t = 20_000)]
+    pings: usize,
+    /// Length of the loaded measurement.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Size of each bulk message.
+    #[arg(long, default_value_t = 8 << 20)]
+    bulk_bytes: usize,
+    /// Tokio worker threads per node (1: a current-thread runtime).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Internal: run the peer node (echo and sink) and print its address.
+    #[arg(long, hide = true)]
+    serve: bool,
+}
+
+const COOKIE: &[u8] = b"dist-bench";
+
+fn config(name: &str) -> Config {
+    let mut c = Config::new(name, COOKIE);
+    // Loopback's MTU is 64 KiB: one fragment per datagram up to that.
+    c.mtu = 65_000;
+    c.tick_time = Duration::from_secs(20);
+    // Little bulk in flight keeps the receiver's socket queue short (the lever against
+    // head-of-line blocking); the real-time class never waits behind more than this.
+    c.window[Class::Bulk as usize] = 256 << 10;
+    c.send_buffer[Class::Bulk as usize] = 16 << 20;
+    c
+}
+
+fn atom(s: &str) -> Term {
+    Term::atom(s).expect("short atom")
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let rt = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()?
+    };
+    if args.serve {
+        rt.block_on(serve())
+    } else {
+        rt.block_on(run(&args))
+    }
+}
+
+/// The peer: `echo` answers `{echo, X}` to `{Pid, X}` in the real-time class; `sink`
+/// counts what it receives and reports `{Count, Bytes}` to `{stats, Pid}`.
+async fn serve() -> anyhow::Result<()> {
+    let node = Node::start(config("bench_b"), "127.0.0.1:0".parse()?).await?;
+    let mut echo = node.spawn();
+    echo.register("echo");
+    let mut sink = node.spawn();
+    sink.register("sink");
+    tokio::spawn(async move {
+        while let Some(m) = echo.recv().await {
+            if let Msg::Message {
+                from: Some(from),
+                term,
+            } = m
+            {
+                let reply = Term::Tuple(vec![atom("echo"), term]);
+                let _ = echo.send_in(&from, &reply, Class::RealTime).await;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let (mut count, mut bytes) = (0_i64, 0_i64);
+        while let Some(m) = sink.recv().await {
+            match m {
+                Msg::Message {
+                    term: Term::Binary(b),
+                    ..
+                } => {
+                    count += 1;
+                    bytes += b.len() as i64;
+                }
+                Msg::Message {
+                    from: Some(from), ..
+                } => {
+                    let reply = Term::Tuple(vec![Term::from(count), Term::from(bytes)]);
+                    let _ = sink.send_in(&from, &reply, Class::RealTime).await;
+                }
+                _ => {}
+            }
+        }
+    });
+    println!("ADDR {}", node.local_addr());
+    std::io::stdout().flush()?;
+    // Run until the parent closes our stdin.
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {}
+    })
+    .await?;
+    node.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(())
+}
+
+async fn ping(me: &mut Process, i: i64) -> anyhow::Result<Duration> {
+    let t0 = Instant::now();
+    me.send_named("bench_b", "echo", &Term::from(i), Class::RealTime)
+        .await?;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), me.recv()).await {
+            Ok(Some(Msg::Message { term, .. })) => {
+                if let Term::Tuple(t) = &term
+                    && t.get(1).and_then(Term::as_i64) == Some(i)
+                {
+                    return Ok(t0.elapsed());
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => bail!("mailbox closed"),
+            Err(_) => bail!("no echo for 10 s"),
+        }
+    }
+}
+
+async fn sink_stats(me: &mut Process) -> anyhow::Result<(i64, i64)> {
+    let me_pid = Term::Pid(me.pid().clone());
+    me.send_named(
+        "bench_b",
+        "sink",
+        &Term::Tuple(vec![atom("stats"), me_pid]),
+        Class::RealTime,
+    )
+    .await?;
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(30), me.recv())
+            .await
+            .context("sink stats timed out")?;
+        if let Some(Msg::Message {
+            term: Term::Tuple(t),
+            ..
+        }) = m
+            && t.len() == 2
+            && let (Some(c), Some(b)) = (t[0].as_i64(), t[1].as_i64())
+        {
+            return Ok((c, b));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Summary {
+    n: usize,
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+fn summarise(mut v: Vec<Duration>) -> Summary {
+    v.sort_unstable();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let q = |p: f64| {
+        let i = ((p * v.len() as f64).round() as usize).clamp(1, v.len()) - 1;
+        us(v[i])
+    };
+    Summary {
+        n: v.len(),
+        p50: q(0.5),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: us(*v.last().expect("at least one sample")),
+    }
+}
+
+fn json(s: &Summary) -> serde_json::Value {
+    serde_json::json!({
+        "n": s.n,
+        "p50_us": (s.p50 * 10.0).round() / 10.0,
+        "p99_us": (s.p99 * 10.0).round() / 10.0,
+        "p999_us": (s.p999 * 10.0).round() / 10.0,
+        "max_us": (s.max * 10.0).round() / 10.0,
+    })
+}
+
+async fn run(args: &Args) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .args(["--serve", "--threads", &args.threads.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the peer process")?;
+    let mut out = BufReader::new(child.stdout.take().context("child stdout")?);
+    let mut line = String::new();
+    out.read_line(&mut line)?;
+    let addr: SocketAddr = line
+        .strip_prefix("ADDR ")
+        .context("peer did not print its address")?
+        .trim()
+        .parse()?;
+
+    let node = Node::start(config("bench_a"), "127.0.0.1:0".parse()?).await?;
+    node.connect(addr).await?;
+    let mut me = node.spawn();
+    for i in 0..1000 {
+        ping(&mut me, -1 - i).await?;
+    }
+    let mut idle = Vec::with_capacity(args.pings);
+    for i in 0..args.pings {
+        idle.push(ping(&mut me, i as i64).await?);
+    }
+    let idle = summarise(idle);
+
+    // The bulk pair: a process here streaming binaries to `sink` there.
+    let bulk = node.spawn();
+    let payload = Term::Binary(vec![0xab; args.bulk_bytes]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = std::sync::Arc::clone(&stop);
+    let streamer = tokio::spawn(async move {
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            if bulk
+                .send_named("bench_b", "sink", &payload, Class::Bulk)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, b0) = sink_stats(&mut me).await?;
+    let t0 = Instant::now();
+    let mut loaded = Vec::new();
+    let mut i = 1_000_000_i64;
+    while t0.elapsed().as_secs_f64() < args.seconds {
+        loaded.push(ping(&mut me, i).await?);
+        i += 1;
+    }
+    let (_, b1) = sink_stats(&mut me).await?;
+    let secs = t0.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    streamer.abort();
+    let loaded = summarise(loaded);
+    let mb_s = (b1 - b0) as f64 / secs / 1e6;
+
+    drop(child.stdin.take());
+    node.shutdown();
+    let _ = child.wait();
+
+    if args.json {
+        let v = serde_json::json!({
+            "impl": "dist-over-tsn",
+            "idle": json(&idle),
+            "loaded": json(&loaded),
+            "bulk_mb_s": mb_s.round(),
+            "bulk_bytes": args.bulk_bytes,
+        });
+        println!("{v}");
+    } else {
+        println!("dist-over-tsn, loopback, round trip of a small real-time message (us)");
+        println!(
+            "{:<28} {:>7} {:>9} {:>9} {:>9} {:>9}",
+            "scenario", "n", "p50", "p99", "p99.9", "max"
+        );
+        for (name, s) in [("idle", &idle), ("8 MB bulk, same connection", &loaded)] {
+            println!(
+                "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+                name, s.n, s.p50, s.p99, s.p999, s.max
+            );
+        }
+        println!("bulk throughput: {mb_s:.0} MB/s");
+    }
+    Ok(())
+}

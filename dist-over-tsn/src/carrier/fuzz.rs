@@ -1,0 +1,33 @@
+//! Fuzzing properties for the carrier, shared by the cargo-fuzz target `datagram` and the
+//! unit tests. Each panics when a property fails.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use super::wire::Repr;
+use super::{Config, Endpoint};
+
+/// Parse -> emit -> parse of one datagram: whatever parses re-emits to bytes that parse to
+/// the same value; then an endpoint with a live connection takes the bytes as if from its
+/// peer and must neither panic nor hold more memory than its limits allow.
+pub fn datagram(data: &[u8]) {
+    if let Ok((conn, repr)) = Repr::parse_datagram(data) {
+        let mut out = Vec::new();
+        repr.emit(conn, &mut out);
+        assert_eq!(out.len(), repr.buffer_len(), "buffer_len");
+        let (conn2, again) = Repr::parse_datagram(&out).expect("re-emitted datagram parses");
+        assert_eq!((conn2, again), (conn, repr), "parse(emit(r)) != r");
+    }
+    let now = Instant::now();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 1));
+    let mut ep = Endpoint::new(Config::new("fuzz", b"cookie"), [7; 32]);
+    ep.handle(now, addr, data);
+    ep.handle_timeout(now + Duration::from_secs(1));
+    let mut buf = Vec::new();
+    for _ in 0..64 {
+        if ep.poll_transmit(now, &mut buf).is_none() {
+            break;
+        }
+    }
+    while ep.poll_event().is_some() {}
+}

@@ -1,0 +1,905 @@
+//! The UDP carrier's protocol core, sans-IO: datagrams and `now` in, datagrams, events and
+//! one timer deadline out. [`crate::node`] drives it over a tokio UDP socket; the tests
+//! drive it through a lossy in-process relay.
+//!
+//! # Calling the [`Endpoint`]
+//!
+//! - inputs: [`Endpoint::handle`] for each received datagram, [`Endpoint::handle_timeout`]
+//!   when [`Endpoint::poll_timeout`] has passed, and the commands [`Endpoint::connect`],
+//!   [`Endpoint::send`], [`Endpoint::close`];
+//! - outputs, after any input: drain [`Endpoint::poll_transmit`] (one datagram per call,
+//!   strict priority by [`Class`]), then [`Endpoint::poll_event`], then re-arm the timer
+//!   with [`Endpoint::poll_timeout`].
+//!
+//! # Protocol
+//!
+//! A three-way handshake proves to both sides that the other knows the cookie:
+//! `Hello(nonce_a)`, `Challenge(nonce_b, mac_b)`, `Confirm(mac_a)`, where each MAC is
+//! HMAC-SHA256 keyed by the cookie over both nonces, both connection ids, both names and the
+//! role. Nonces are fresh per attempt, so a recorded handshake replayed later fails. Each
+//! side then addresses datagrams with the 64-bit connection id the other chose; datagrams
+//! with an unknown id or from another address are dropped and counted.
+//!
+//! Per connection there are four classes ([`Class`]), each its own reliable, ordered
+//! sequence of datagrams with cumulative + selective acknowledgements, retransmission
+//! (RTO and RACK-style loss detection) and a byte window advertised by the receiver. A
+//! message is split into fragments of at most the path MTU; within a class, fragments of
+//! different *streams* (a stream is typically one sender/receiver pair) are sent round
+//! robin, and a stream's messages one after another, so every pair sees its messages in
+//! order and exactly once while a small message never waits behind a large one's remaining
+//! fragments. Between classes, priority is strict: a bulk fragment goes out only when no
+//! control, real-time or normal datagram may.
+//!
+//! Ticks: when nothing was sent for `tick_time / tick_intensity` a Tick goes out; when
+//! nothing arrived for `tick_time` the connection is lost ([`LostReason::Timeout`]).
+//!
+//! Hostile input: every malformed, forged or out-of-window datagram is dropped and counted
+//! in [`Stats`]; memory per connection is bounded by the configured windows, the number of
+//! messages in reassembly and the reassembly budget.
+
+mod conn;
+pub mod wire;
+
+#[cfg(any(fuzzing, feature = "fuzz", test))]
+pub mod fuzz;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, KeyInit, Mac};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::Sha256;
+
+use conn::Connection;
+pub use conn::LostReason;
+use wire::{DATA_OVERHEAD, MAC_LEN, NONCE_LEN, Repr};
+
+/// Traffic class of a message: its channel, its priority and its socket priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Class {
+    /// Links, monitors, exits, acknowledgements and ticks.
+    Control = 0,
+    /// Small urgent messages.
+    RealTime = 1,
+    /// Everything else by default.
+    Normal = 2,
+    /// Large transfers.
+    Bulk = 3,
+}
+
+/// All classes, highest priority first.
+pub const CLASSES: [Class; 4] = [Class::Control, Class::RealTime, Class::Normal, Class::Bulk];
+
+impl Class {
+    /// The class with this wire number.
+    pub fn from_u8(v: u8) -> Option<Self> {
+        CLASSES.get(usize::from(v)).copied()
+    }
+}
+
+/// Carrier configuration; see [`Config::new`] for the defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// This node's name (1 to 255 bytes of UTF-8).
+    pub name: String,
+    /// The shared secret.
+    pub cookie: Vec<u8>,
+    /// Largest datagram (UDP payload) to send: fragments are this minus 36 bytes.
+    pub mtu: usize,
+    /// Nothing received for this long: the peer is down.
+    pub tick_time: Duration,
+    /// Ticks per tick time when idle.
+    pub tick_intensity: u32,
+    /// SO_PRIORITY per class, so a TSN host maps each class to its taprio class and PCP.
+    pub priorities: [u32; 4],
+    /// Bytes in flight per class (the sender's cap on top of the receiver's window).
+    pub window: [usize; 4],
+    /// Bytes a receiver buffers per class (out of order plus delivered but not taken).
+    pub recv_buffer: [usize; 4],
+    /// Bytes `send` accepts per class before it answers [`SendError::Busy`].
+    pub send_buffer: [usize; 4],
+    /// Largest message.
+    pub max_message: usize,
+    /// Messages in reassembly per class.
+    pub max_partial_messages: usize,
+    /// Bytes in reassembly per class.
+    pub max_reassembly: usize,
+    /// Lower bound of the retransmission timeout.
+    pub min_rto: Duration,
+    /// Interval between handshake retries.
+    pub handshake_retry: Duration,
+    /// Handshake attempts give up after this.
+    pub handshake_timeout: Duration,
+    /// Handshakes answered and not yet confirmed, at most.
+    pub max_pending_handshakes: usize,
+}
+
+impl Config {
+    /// Defaults for a 1500-byte Ethernet path: tick time 60 s (as Erlang), SO_PRIORITY
+    /// 6/5/2/1 (all usable without CAP_NET_ADMIN), 64 MiB messages.
+    pub fn new(name: &str, cookie: &[u8]) -> Self {
+        Self {
+            name: name.to_owned(),
+            cookie: cookie.to_vec(),
+            mtu: 1472,
+            tick_time: Duration::from_secs(60),
+            tick_intensity: 4,
+            priorities: [6, 5, 2, 1],
+            window: [64 << 10, 64 << 10, 256 << 10, 256 << 10],
+            recv_buffer: [1 << 20, 1 << 20, 4 << 20, 4 << 20],
+            send_buffer: [1 << 20, 1 << 20, 16 << 20, 32 << 20],
+            max_message: 64 << 20,
+            max_partial_messages: 256,
+            max_reassembly: 128 << 20,
+            min_rto: Duration::from_millis(5),
+            handshake_retry: Duration::from_millis(200),
+            handshake_timeout: Duration::from_secs(5),
+            max_pending_handshakes: 64,
+        }
+    }
+
+    fn max_payload(&self) -> usize {
+        self.mtu.saturating_sub(DATA_OVERHEAD).max(1)
+    }
+}
+
+/// A connection, as this endpoint numbers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnId(pub u64);
+
+/// Something the application must know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A handshake completed.
+    Connected {
+        /// The connection.
+        conn: ConnId,
+        /// The peer's node name.
+        name: String,
+        /// The peer's address.
+        addr: SocketAddr,
+    },
+    /// A complete message; call [`Endpoint::release`] with its length once consumed.
+    Message {
+        /// The connection.
+        conn: ConnId,
+        /// Its class.
+        class: Class,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// A connection ended.
+    Lost {
+        /// The connection.
+        conn: ConnId,
+        /// The peer's node name.
+        name: String,
+        /// Why.
+        reason: LostReason,
+    },
+    /// A handshake failed.
+    HandshakeFailed {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// Why.
+        reason: HandshakeError,
+    },
+}
+
+/// Why a handshake failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    /// The peer's proof did not match our cookie.
+    #[error("cookie mismatch")]
+    BadCookie,
+    /// No answer within the handshake timeout.
+    #[error("timed out")]
+    Timeout,
+}
+
+/// Why [`Endpoint::send`] refused a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No such connection (never made, or lost).
+    #[error("no connection")]
+    NoConnection,
+    /// The class's send buffer is full: retry after acknowledgements drain it.
+    #[error("send buffer full")]
+    Busy,
+    /// Longer than `max_message`.
+    #[error("message too large")]
+    TooLarge,
+}
+
+/// Drop and traffic counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams handled.
+    pub rx_datagrams: u64,
+    /// Not our magic, version, kind or layout.
+    pub rx_malformed: u64,
+    /// Addressed to a connection we do not have.
+    pub rx_unknown_conn: u64,
+    /// Right connection id, wrong source address.
+    pub rx_forged: u64,
+    /// Handshake proofs that did not verify.
+    pub rx_bad_mac: u64,
+    /// Handshake messages that fit no handshake in progress, or over the limit.
+    pub rx_stray_handshake: u64,
+    /// Data already received.
+    pub rx_duplicate: u64,
+    /// Data beyond the receive window.
+    pub rx_out_of_window: u64,
+    /// Messages longer than `max_message` or over the reassembly limits.
+    pub rx_oversized: u64,
+    /// Fragments that do not continue their message.
+    pub rx_bad_fragment: u64,
+    /// Acknowledgements of data never sent.
+    pub rx_bad_ack: u64,
+    /// Datagrams sent.
+    pub tx_datagrams: u64,
+    /// Data datagrams sent again.
+    pub tx_retransmit: u64,
+}
+
+/// Where and how to send the datagram [`Endpoint::poll_transmit`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Destination.
+    pub dest: SocketAddr,
+    /// The class the datagram serves.
+    pub class: Class,
+    /// SO_PRIORITY to send it with.
+    pub priority: u32,
+}
+
+#[derive(Debug)]
+struct Initiating {
+    addr: SocketAddr,
+    nonce: [u8; NONCE_LEN],
+    started: Instant,
+    last_sent: Instant,
+}
+
+#[derive(Debug)]
+struct Responding {
+    id: u64,
+    addr: SocketAddr,
+    peer_conn: u64,
+    peer_nonce: [u8; NONCE_LEN],
+    peer_name: String,
+    nonce: [u8; NONCE_LEN],
+    mac: [u8; MAC_LEN],
+    started: Instant,
+}
+
+/// The carrier endpoint of one node: handshakes and all its connections.
+#[derive(Debug)]
+pub struct Endpoint {
+    config: Config,
+    rng: ChaCha20Rng,
+    conns: HashMap<u64, Connection>,
+    by_name: HashMap<String, u64>,
+    initiating: HashMap<u64, Initiating>,
+    responding: HashMap<u64, Responding>,
+    events: VecDeque<Event>,
+    /// Handshake datagrams waiting to go out.
+    control_out: VecDeque<(SocketAddr, Vec<u8>)>,
+    order: Vec<u64>,
+    cursor: usize,
+    stats: Stats,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+#[allow(clippy::too_many_arguments)]
+fn handshake_mac(
+    cookie: &[u8],
+    role: &[u8],
+    nonce_a: &[u8; NONCE_LEN],
+    nonce_b: &[u8; NONCE_LEN],
+    conn_a: u64,
+    conn_b: u64,
+    name_a: &str,
+    name_b: &str,
+) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(cookie).expect("HMAC takes keys of any length");
+    mac.update(b"dist-over-tsn/1 ");
+    mac.update(role);
+    mac.update(nonce_a);
+    mac.update(nonce_b);
+    mac.update(&conn_a.to_be_bytes());
+    mac.update(&conn_b.to_be_bytes());
+    // Length-prefixed, so names cannot trade bytes.
+    for name in [name_a, name_b] {
+        mac.update(&[name.len() as u8]);
+        mac.update(name.as_bytes());
+    }
+    mac
+}
+
+impl Endpoint {
+    /// An endpoint; `seed` drives its nonces and connection ids (give it 32 random bytes in
+    /// production, a constant in tests).
+    pub fn new(config: Config, seed: [u8; 32]) -> Self {
+        Self {
+            config,
+            rng: ChaCha20Rng::from_seed(seed),
+            conns: HashMap::new(),
+            by_name: HashMap::new(),
+            initiating: HashMap::new(),
+            responding: HashMap::new(),
+            events: VecDeque::new(),
+            control_out: VecDeque::new(),
+            order: Vec::new(),
+            cursor: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Drop and traffic counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Established connections.
+    pub fn connections(&self) -> impl Iterator<Item = (ConnId, &str)> + '_ {
+        self.conns
+            .iter()
+            .map(|(&id, c)| (ConnId(id), c.name.as_str()))
+    }
+
+    /// The connection to the node with this name.
+    pub fn connection_to(&self, name: &str) -> Option<ConnId> {
+        self.by_name.get(name).copied().map(ConnId)
+    }
+
+    /// Bytes the carrier holds for a connection (send queues, reassembly, undelivered).
+    pub fn memory(&self, conn: ConnId) -> usize {
+        self.conns.get(&conn.0).map_or(0, Connection::memory)
+    }
+
+    /// Bytes accepted by `send` in `class` and not yet acknowledged.
+    pub fn buffered(&self, conn: ConnId, class: Class) -> usize {
+        self.conns
+            .get(&conn.0)
+            .map_or(0, |c| c.send[class as usize].buffered)
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        loop {
+            let id = self.rng.next_u64();
+            if id != 0
+                && !self.conns.contains_key(&id)
+                && !self.initiating.contains_key(&id)
+                && !self.responding.contains_key(&id)
+            {
+                return id;
+            }
+        }
+    }
+
+    fn nonce(&mut self) -> [u8; NONCE_LEN] {
+        let mut n = [0u8; NONCE_LEN];
+        self.rng.fill_bytes(&mut n);
+        n
+    }
+
+    /// Starts a handshake with the node at `addr`; [`Event::Connected`] or
+    /// [`Event::HandshakeFailed`] follows.
+    pub fn connect(&mut self, now: Instant, addr: SocketAddr) {
+        let id = self.fresh_id();
+        let nonce = self.nonce();
+        self.initiating.insert(
+            id,
+            Initiating {
+                addr,
+                nonce,
+                started: now,
+                last_sent: now,
+            },
+        );
+        self.queue_hello(id);
+    }
+
+    fn queue_hello(&mut self, id: u64) {
+        let Some(i) = self.initiating.get(&id) else {
+            return;
+        };
+        let mut buf = Vec::new();
+        Repr::Hello {
+            nonce: i.nonce,
+            conn: id,
+            name: &self.config.name,
+        }
+        .emit(0, &mut buf);
+        self.control_out.push_back((i.addr, buf));
+    }
+
+    /// Queues a message on a connection. `stream` names its ordering domain: messages with
+    /// the same stream and class arrive in order; different streams interleave.
+    pub fn send(
+        &mut self,
+        conn: ConnId,
+        class: Class,
+        stream: u64,
+        data: impl Into<Arc<Vec<u8>>>,
+    ) -> Result<(), SendError> {
+        let data = data.into();
+        if data.len() > self.config.max_message || data.len() > u32::MAX as usize {
+            return Err(SendError::TooLarge);
+        }
+        let c = self.conns.get_mut(&conn.0).ok_or(SendError::NoConnection)?;
+        let buffered = c.send[class as usize].buffered;
+        if buffered > 0
+            && buffered.saturating_add(data.len()) > self.config.send_buffer[class as usize]
+        {
+            return Err(SendError::Busy);
+        }
+        c.enqueue(class, stream, data);
+        Ok(())
+    }
+
+    /// The application consumed `len` bytes of a delivered message: the receive window opens.
+    pub fn release(&mut self, conn: ConnId, class: Class, len: usize) {
+        if let Some(c) = self.conns.get_mut(&conn.0) {
+            let rc = &mut c.recv[class as usize];
+            let before = rc.ready_bytes;
+            rc.ready_bytes = rc.ready_bytes.saturating_sub(len);
+            // Tell a sender that may be stalled on a closed window.
+            if before * 2 >= self.config.recv_buffer[class as usize] {
+                c.ack_pending[class as usize] = true;
+            }
+        }
+    }
+
+    /// Closes a connection: the peer is told, [`Event::Lost`] follows here.
+    pub fn close(&mut self, conn: ConnId) {
+        self.drop_conn(conn.0, LostReason::LocalClose, true);
+    }
+
+    fn drop_conn(&mut self, id: u64, reason: LostReason, notify_peer: bool) {
+        let Some(c) = self.conns.remove(&id) else {
+            return;
+        };
+        if notify_peer {
+            let mut buf = Vec::new();
+            Repr::Close.emit(c.peer_conn, &mut buf);
+            self.control_out.push_back((c.addr, buf));
+        }
+        if self.by_name.get(&c.name) == Some(&id) {
+            self.by_name.remove(&c.name);
+        }
+        self.order.retain(|&x| x != id);
+        self.events.push_back(Event::Lost {
+            conn: ConnId(id),
+            name: c.name,
+            reason,
+        });
+    }
+
+    fn establish(&mut self, id: u64, conn: Connection) {
+        let name = conn.name.clone();
+        let addr = conn.addr;
+        if let Some(old) = self.by_name.insert(name.clone(), id) {
+            self.drop_conn(old, LostReason::Replaced, true);
+            self.by_name.insert(name.clone(), id);
+        }
+        self.conns.insert(id, conn);
+        self.order.push(id);
+        self.events.push_back(Event::Connected {
+            conn: ConnId(id),
+            name,
+            addr,
+        });
+    }
+
+    /// One received datagram from `from`.
+    pub fn handle(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        self.stats.rx_datagrams += 1;
+        let (conn, repr) = match Repr::parse_datagram(data) {
+            Ok(x) => x,
+            Err(e) => {
+                self.stats.rx_malformed += 1;
+                tracing::trace!(%from, error = %e, "dropped malformed datagram");
+                return;
+            }
+        };
+        match repr {
+            Repr::Hello {
+                nonce,
+                conn: peer_conn,
+                name,
+            } => {
+                self.on_hello(now, from, conn, nonce, peer_conn, name);
+            }
+            Repr::Challenge {
+                nonce,
+                conn: peer_conn,
+                mac,
+                name,
+            } => self.on_challenge(now, from, conn, nonce, peer_conn, mac, name),
+            Repr::Confirm { mac } => self.on_confirm(now, from, conn, mac),
+            other => self.on_conn_datagram(now, from, conn, other),
+        }
+    }
+
+    fn on_hello(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        header_conn: u64,
+        nonce_a: [u8; NONCE_LEN],
+        conn_a: u64,
+        name_a: &str,
+    ) {
+        if header_conn != 0 || conn_a == 0 {
+            self.stats.rx_malformed += 1;
+            return;
+        }
+        // A retried Hello gets the same Challenge again.
+        if let Some(r) = self
+            .responding
+            .values()
+            .find(|r| r.addr == from && r.peer_nonce == nonce_a && r.peer_conn == conn_a)
+        {
+            let buf = self.challenge_bytes(r);
+            self.control_out.push_back((from, buf));
+            return;
+        }
+        if self.responding.len() >= self.config.max_pending_handshakes {
+            self.stats.rx_stray_handshake += 1;
+            return;
+        }
+        let conn_b = self.fresh_id();
+        let nonce_b = self.nonce();
+        let cookie = &self.config.cookie;
+        let name_b = &self.config.name;
+        let mac = handshake_mac(
+            cookie,
+            b"responder",
+            &nonce_a,
+            &nonce_b,
+            conn_a,
+            conn_b,
+            name_a,
+            name_b,
+        )
+        .finalize()
+        .into_bytes()
+        .into();
+        let r = Responding {
+            id: conn_b,
+            addr: from,
+            peer_conn: conn_a,
+            peer_nonce: nonce_a,
+            peer_name: name_a.to_owned(),
+            nonce: nonce_b,
+            mac,
+            started: now,
+        };
+        let buf = self.challenge_bytes(&r);
+        self.control_out.push_back((from, buf));
+        self.responding.insert(conn_b, r);
+    }
+
+    fn challenge_bytes(&self, r: &Responding) -> Vec<u8> {
+        let mut buf = Vec::new();
+        Repr::Challenge {
+            nonce: r.nonce,
+            conn: r.id,
+            mac: r.mac,
+            name: &self.config.name,
+        }
+        .emit(r.peer_conn, &mut buf);
+        buf
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_challenge(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        conn_a: u64,
+        nonce_b: [u8; NONCE_LEN],
+        conn_b: u64,
+        mac: [u8; MAC_LEN],
+        name_b: &str,
+    ) {
+        let Some(i) = self.initiating.get(&conn_a) else {
+            self.stats.rx_stray_handshake += 1;
+            return;
+        };
+        if i.addr != from {
+            self.stats.rx_forged += 1;
+            return;
+        }
+        let cookie = &self.config.cookie;
+        let name_a = &self.config.name;
+        let ok = handshake_mac(
+            cookie,
+            b"responder",
+            &i.nonce,
+            &nonce_b,
+            conn_a,
+            conn_b,
+            name_a,
+            name_b,
+        )
+        .verify_slice(&mac)
+        .is_ok();
+        let nonce_a = i.nonce;
+        self.initiating.remove(&conn_a);
+        if !ok {
+            self.stats.rx_bad_mac += 1;
+            tracing::warn!(%from, "handshake refused: cookie mismatch");
+            self.events.push_back(Event::HandshakeFailed {
+                addr: from,
+                reason: HandshakeError::BadCookie,
+            });
+            return;
+        }
+        let proof: [u8; MAC_LEN] = handshake_mac(
+            cookie,
+            b"initiator",
+            &nonce_a,
+            &nonce_b,
+            conn_a,
+            conn_b,
+            name_a,
+            name_b,
+        )
+        .finalize()
+        .into_bytes()
+        .into();
+        let mut buf = Vec::new();
+        Repr::Confirm { mac: proof }.emit(conn_b, &mut buf);
+        self.control_out.push_back((from, buf));
+        let mut c = Connection::new(conn_b, from, name_b.to_owned(), now);
+        c.confirm = Some((proof, now));
+        self.establish(conn_a, c);
+    }
+
+    fn on_confirm(&mut self, now: Instant, from: SocketAddr, conn_b: u64, mac: [u8; MAC_LEN]) {
+        let Some(r) = self.responding.get(&conn_b) else {
+            // A repeated Confirm for a connection already up is harmless.
+            if !self.conns.contains_key(&conn_b) {
+                self.stats.rx_stray_handshake += 1;
+            }
+            return;
+        };
+        if r.addr != from {
+            self.stats.rx_forged += 1;
+            return;
+        }
+        let Some(r) = self.responding.remove(&conn_b) else {
+            return;
+        };
+        // verify_slice compares in constant time.
+        let ok = handshake_mac(
+            &self.config.cookie,
+            b"initiator",
+            &r.peer_nonce,
+            &r.nonce,
+            r.peer_conn,
+            conn_b,
+            &r.peer_name,
+            &self.config.name,
+        )
+        .verify_slice(&mac)
+        .is_ok();
+        if !ok {
+            self.stats.rx_bad_mac += 1;
+            tracing::warn!(%from, "handshake refused: cookie mismatch");
+            self.events.push_back(Event::HandshakeFailed {
+                addr: from,
+                reason: HandshakeError::BadCookie,
+            });
+            return;
+        }
+        let c = Connection::new(r.peer_conn, from, r.peer_name, now);
+        self.establish(conn_b, c);
+    }
+
+    fn on_conn_datagram(&mut self, now: Instant, from: SocketAddr, id: u64, repr: Repr<'_>) {
+        let Some(c) = self.conns.get_mut(&id) else {
+            self.stats.rx_unknown_conn += 1;
+            return;
+        };
+        if c.addr != from {
+            self.stats.rx_forged += 1;
+            return;
+        }
+        c.last_recv = now;
+        c.confirm = None;
+        match repr {
+            Repr::Data(d) => {
+                if d.total as usize > self.config.max_message {
+                    self.stats.rx_oversized += 1;
+                    return;
+                }
+                let mut out = Vec::new();
+                c.on_data(&d, &self.config, &mut self.stats, &mut out);
+                for (class, data) in out {
+                    self.events.push_back(Event::Message {
+                        conn: ConnId(id),
+                        class,
+                        data,
+                    });
+                }
+            }
+            Repr::Ack(a) => c.on_ack(&a, now, &mut self.stats),
+            Repr::Tick => {}
+            Repr::Close => self.drop_conn(id, LostReason::PeerClosed, false),
+            Repr::Hello { .. } | Repr::Challenge { .. } | Repr::Confirm { .. } => {}
+        }
+    }
+
+    /// Timers: retransmissions, ticks, nodedown, handshake retries and expiry.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let tick = Connection::tick_interval(&self.config);
+        let mut dead = Vec::new();
+        for (&id, c) in &mut self.conns {
+            if now.saturating_duration_since(c.last_recv) >= self.config.tick_time {
+                dead.push(id);
+                continue;
+            }
+            c.on_timeout(now, &self.config);
+            if now.saturating_duration_since(c.last_send) >= tick {
+                c.want_tick();
+            }
+            if let Some((proof, at)) = c.confirm
+                && now.saturating_duration_since(at) >= self.config.handshake_retry
+            {
+                let mut buf = Vec::new();
+                Repr::Confirm { mac: proof }.emit(c.peer_conn, &mut buf);
+                self.control_out.push_back((c.addr, buf));
+                c.confirm = Some((proof, now));
+            }
+        }
+        for id in dead {
+            tracing::info!(conn = id, "peer silent for the tick time: down");
+            self.drop_conn(id, LostReason::Timeout, false);
+        }
+        let mut retry = Vec::new();
+        let mut failed = Vec::new();
+        for (&id, i) in &mut self.initiating {
+            if now.saturating_duration_since(i.started) >= self.config.handshake_timeout {
+                failed.push(id);
+            } else if now.saturating_duration_since(i.last_sent) >= self.config.handshake_retry {
+                i.last_sent = now;
+                retry.push(id);
+            }
+        }
+        for id in retry {
+            self.queue_hello(id);
+        }
+        for id in failed {
+            if let Some(i) = self.initiating.remove(&id) {
+                self.events.push_back(Event::HandshakeFailed {
+                    addr: i.addr,
+                    reason: HandshakeError::Timeout,
+                });
+            }
+        }
+        let timeout = self.config.handshake_timeout;
+        self.responding
+            .retain(|_, r| now.saturating_duration_since(r.started) < timeout);
+    }
+
+    /// The next instant [`Self::handle_timeout`] has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let tick = Connection::tick_interval(&self.config);
+        let conns = self.conns.values().flat_map(|c| {
+            [
+                Some(c.last_recv + self.config.tick_time),
+                Some(c.last_send + tick),
+                c.next_rto(&self.config),
+                c.confirm.map(|(_, at)| at + self.config.handshake_retry),
+            ]
+        });
+        let init = self.initiating.values().flat_map(|i| {
+            [
+                Some(i.last_sent + self.config.handshake_retry),
+                Some(i.started + self.config.handshake_timeout),
+            ]
+        });
+        let resp = self
+            .responding
+            .values()
+            .map(|r| Some(r.started + self.config.handshake_timeout));
+        conns.chain(init).chain(resp).flatten().min()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Writes the next datagram into `buf` (cleared first) and says where it goes: handshakes,
+    /// then acknowledgements and ticks, then data by strict class priority, connections
+    /// served round robin.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        buf.clear();
+        let prio = self.config.priorities;
+        if let Some((dest, data)) = self.control_out.pop_front() {
+            *buf = data;
+            self.stats.tx_datagrams += 1;
+            return Some(Transmit {
+                dest,
+                class: Class::Control,
+                priority: prio[0],
+            });
+        }
+        let n = self.order.len();
+        // Acknowledgements and ticks first, at control priority.
+        for k in 0..n {
+            let id = self.order[(self.cursor + k) % n];
+            let Some(c) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            let due = c.classes_with_ack().next();
+            if let Some(class) = due {
+                c.ack_pending[class as usize] = false;
+                let ack = c.ack_for(class, &self.config);
+                Repr::Ack(ack).emit(c.peer_conn, buf);
+                c.last_send = now;
+                c.tick_pending = false;
+                self.stats.tx_datagrams += 1;
+                return Some(Transmit {
+                    dest: c.addr,
+                    class: Class::Control,
+                    priority: prio[0],
+                });
+            }
+            if c.tick_pending {
+                c.tick_pending = false;
+                Repr::Tick.emit(c.peer_conn, buf);
+                c.last_send = now;
+                self.stats.tx_datagrams += 1;
+                return Some(Transmit {
+                    dest: c.addr,
+                    class: Class::Control,
+                    priority: prio[0],
+                });
+            }
+        }
+        for class in CLASSES {
+            for k in 0..n {
+                let idx = (self.cursor + k) % n;
+                let id = self.order[idx];
+                let Some(c) = self.conns.get_mut(&id) else {
+                    continue;
+                };
+                if !c.has_data(class) {
+                    continue;
+                }
+                wire::emit_header(buf, wire::KIND_DATA, c.peer_conn);
+                if c.poll_data(class, now, &self.config, &mut self.stats, buf) {
+                    c.last_send = now;
+                    self.cursor = (idx + 1) % n;
+                    self.stats.tx_datagrams += 1;
+                    return Some(Transmit {
+                        dest: c.addr,
+                        class,
+                        priority: prio[class as usize],
+                    });
+                }
+                buf.clear();
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,1008 @@
+//! The node model over the carrier: named nodes, processes with pids and mailboxes,
+//! registered names, links, monitors, nodeup/nodedown, and the thin tokio driver that runs
+//! the sans-IO [`Endpoint`] on a UDP socket.
+//!
+//! Signals between nodes are Erlang distribution control messages encoded in the external
+//! term format (`SEND_SENDER`, `REG_SEND`, `LINK`, `EXIT`, `MONITOR_P`, `DEMONITOR_P`,
+//! `MONITOR_P_EXIT`), each followed by its message term when it has one.
+//!
+//! Differences from Erlang a user must know:
+//! - every process traps exits: a linked process's exit arrives as [`Msg::Exit`] instead of
+//!   killing the receiver;
+//! - ordering holds per sender/receiver pair *and class*: a real-time message may overtake
+//!   a normal one from the same sender, and link/monitor/exit signals travel in the control
+//!   class;
+//! - nodes connect explicitly ([`Node::connect`]); sending to a node that is not connected
+//!   drops the message, as Erlang does for an unreachable node.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::carrier::{CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, SendError};
+use crate::sys;
+use crate::term::{Atom, Pid, Reference, Term, decode_prefix, encode, encode_into};
+
+/// Errors of the node API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Socket trouble.
+    #[error("io: {0}")]
+    Io(#[from] io::Error),
+    /// The handshake failed.
+    #[error("handshake: {0}")]
+    Handshake(#[from] HandshakeError),
+    /// Bad configuration (node name).
+    #[error("config: {0}")]
+    Config(&'static str),
+    /// The node has shut down.
+    #[error("node stopped")]
+    Stopped,
+    /// The message is longer than the carrier's `max_message`.
+    #[error("message too large")]
+    TooLarge,
+}
+
+/// What a process finds in its mailbox.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    /// A message; `from` is the sender when it is known (always, between our nodes).
+    Message {
+        /// Sender.
+        from: Option<Pid>,
+        /// The term.
+        term: Term,
+    },
+    /// A linked process exited (or its node went away: reason `noconnection`).
+    Exit {
+        /// The process that exited.
+        from: Pid,
+        /// Why.
+        reason: Term,
+    },
+    /// A monitored process exited (`noproc` if it did not exist, `noconnection` when its
+    /// node went away).
+    Down {
+        /// The monitor.
+        reference: Reference,
+        /// The monitored process.
+        pid: Pid,
+        /// Why.
+        reason: Term,
+    },
+}
+
+/// A node coming or going (`net_kernel:monitor_nodes/1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// Connected.
+    Up(String),
+    /// Disconnected.
+    Down(String),
+}
+
+#[derive(Debug, Default)]
+struct ProcEntry {
+    tx: Option<mpsc::UnboundedSender<Msg>>,
+    links: HashSet<Pid>,
+    /// Monitors this process holds: reference -> monitored pid.
+    monitoring: HashMap<Reference, Pid>,
+    /// Monitors on this process: reference -> watcher.
+    watched_by: HashMap<Reference, Pid>,
+}
+
+#[derive(Debug)]
+enum Cmd {
+    Connect(SocketAddr, oneshot::Sender<Result<String, Error>>),
+    Send {
+        node: String,
+        class: Class,
+        stream: u64,
+        data: Vec<u8>,
+    },
+    Shutdown,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u32,
+    next_ref: u64,
+    procs: HashMap<u32, ProcEntry>,
+    names: HashMap<String, u32>,
+    peers: HashSet<String>,
+    watchers: Vec<mpsc::UnboundedSender<NodeEvent>>,
+    /// Per (node, class): bytes on their way to the driver, and bytes the endpoint holds
+    /// unacknowledged as the driver last saw; senders wait while their sum is over the limit.
+    queued: HashMap<(String, Class), (usize, usize)>,
+    stopped: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    name: Atom,
+    creation: u32,
+    addr: SocketAddr,
+    send_buffer: [usize; 4],
+    state: Mutex<State>,
+    cmd: mpsc::UnboundedSender<Cmd>,
+    drained: Notify,
+}
+
+/// A running node; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Node {
+    shared: Arc<Shared>,
+}
+
+/// A process: its pid and mailbox. Dropping it is a normal exit.
+#[derive(Debug)]
+pub struct Process {
+    pid: Pid,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    node: Node,
+    exited: bool,
+}
+
+fn atom(name: &str) -> Term {
+    Term::atom(name).expect("short literal atom")
+}
+
+fn op(n: i64) -> Term {
+    Term::from(n)
+}
+
+fn stream_of(from: &Pid, to: &Term) -> u64 {
+    let mut h = DefaultHasher::new();
+    from.hash(&mut h);
+    format!("{to:?}").hash(&mut h);
+    h.finish()
+}
+
+impl Node {
+    /// Starts a node with this carrier configuration on a UDP socket bound to `bind` (port 0
+    /// picks one); must run inside a tokio runtime.
+    pub async fn start(mut config: Config, bind: SocketAddr) -> Result<Self, Error> {
+        let name = Atom::new(&config.name).map_err(|_| Error::Config("node name too long"))?;
+        if config.name.is_empty() || config.name.len() > crate::carrier::wire::MAX_NAME {
+            return Err(Error::Config("node name must be 1 to 255 bytes"));
+        }
+        let seed = sys::random_seed()?;
+        let creation = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]) | 1;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(bind),
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )?;
+        socket.set_nonblocking(true)?;
+        // Large buffers: bursts of bulk fragments must not overflow the receive queue.
+        let _ = socket.set_recv_buffer_size(4 << 20);
+        let _ = socket.set_send_buffer_size(4 << 20);
+        socket.bind(&bind.into())?;
+        let socket = UdpSocket::from_std(socket.into())?;
+        let addr = socket.local_addr()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            name,
+            creation,
+            addr,
+            send_buffer: config.send_buffer,
+            state: Mutex::new(State::default()),
+            cmd: tx,
+            drained: Notify::new(),
+        });
+        // The node applies the send limits itself (senders wait, see `send_remote`), so the
+        // endpoint must accept whatever the node hands it.
+        config.send_buffer = [usize::MAX; 4];
+        let endpoint = Endpoint::new(config, seed);
+        tokio::spawn(drive(Arc::clone(&shared), socket, endpoint, rx));
+        Ok(Self { shared })
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        self.shared.name.as_str()
+    }
+
+    /// The UDP address peers connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Connects to the node at `addr`; returns its name once the handshake completed.
+    pub async fn connect(&self, addr: SocketAddr) -> Result<String, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .cmd
+            .send(Cmd::Connect(addr, tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Connected nodes.
+    pub fn nodes(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.state().peers.iter().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Nodeup/nodedown events from now on.
+    pub fn monitor_nodes(&self) -> mpsc::UnboundedReceiver<NodeEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.state().watchers.push(tx);
+        rx
+    }
+
+    /// A new process.
+    pub fn spawn(&self) -> Process {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut st = self.state();
+        st.next_id += 1;
+        let id = st.next_id;
+        st.procs.insert(
+            id,
+            ProcEntry {
+                tx: Some(tx),
+                ..ProcEntry::default()
+            },
+        );
+        drop(st);
+        Process {
+            pid: self.pid(id),
+            rx,
+            node: self.clone(),
+            exited: false,
+        }
+    }
+
+    fn pid(&self, id: u32) -> Pid {
+        Pid {
+            node: self.shared.name.clone(),
+            id,
+            serial: 0,
+            creation: self.shared.creation,
+        }
+    }
+
+    fn is_local(&self, pid: &Pid) -> bool {
+        pid.node == self.shared.name && pid.creation == self.shared.creation
+    }
+
+    /// Stops the node: connections are closed (peers see nodedown at once).
+    pub fn shutdown(&self) {
+        let _ = self.shared.cmd.send(Cmd::Shutdown);
+    }
+
+    fn make_ref(&self) -> Reference {
+        let mut st = self.state();
+        st.next_ref += 1;
+        let n = st.next_ref;
+        Reference::new(
+            self.shared.name.clone(),
+            self.shared.creation,
+            &[n as u32, (n >> 32) as u32, 0],
+        )
+        .expect("three words")
+    }
+
+    /// Sends control + message to a remote node, waiting while the class's buffer is full.
+    async fn send_remote(
+        &self,
+        node: &str,
+        class: Class,
+        stream: u64,
+        control: &Term,
+        message: Option<&Term>,
+    ) -> Result<(), Error> {
+        let mut data = encode(control);
+        if let Some(m) = message {
+            encode_into(m, &mut data);
+        }
+        let limit = self.shared.send_buffer[class as usize];
+        loop {
+            let notified = self.shared.drained.notified();
+            {
+                let mut st = self.state();
+                if st.stopped {
+                    return Err(Error::Stopped);
+                }
+                if !st.peers.contains(node) {
+                    // Erlang drops messages to an unreachable node.
+                    return Ok(());
+                }
+                let q = st.queued.entry((node.to_owned(), class)).or_default();
+                let queued = q.0 + q.1;
+                if queued == 0 || queued + data.len() <= limit {
+                    q.0 += data.len();
+                    break;
+                }
+            }
+            notified.await;
+        }
+        self.shared
+            .cmd
+            .send(Cmd::Send {
+                node: node.to_owned(),
+                class,
+                stream,
+                data,
+            })
+            .map_err(|_| Error::Stopped)
+    }
+
+    fn deliver(&self, to: u32, msg: Msg) {
+        if let Some(tx) = self.state().procs.get(&to).and_then(|p| p.tx.as_ref()) {
+            let _ = tx.send(msg);
+        }
+    }
+
+    /// A signal arrived from node `peer`.
+    fn on_remote(&self, peer: &str, data: &[u8]) -> Result<(), &'static str> {
+        let (control, rest) = decode_prefix(data).map_err(|_| "control term")?;
+        let Term::Tuple(fields) = control else {
+            return Err("control not a tuple");
+        };
+        let message = || -> Result<Term, &'static str> {
+            decode_prefix(rest)
+                .map(|(t, _)| t)
+                .map_err(|_| "message term")
+        };
+        let pid_at = |i: usize| match fields.get(i) {
+            Some(Term::Pid(p)) => Ok(p.clone()),
+            _ => Err("pid field"),
+        };
+        let opcode = fields.first().and_then(Term::as_i64).ok_or("opcode")?;
+        match opcode {
+            22 => {
+                let (from, to) = (pid_at(1)?, pid_at(2)?);
+                if from.node != peer {
+                    return Err("sender not on the peer node");
+                }
+                if self.is_local(&to) {
+                    let term = message()?;
+                    self.deliver(
+                        to.id,
+                        Msg::Message {
+                            from: Some(from),
+                            term,
+                        },
+                    );
+                }
+            }
+            6 => {
+                let from = pid_at(1)?;
+                let name = fields.get(3).and_then(Term::as_atom).ok_or("name")?;
+                let id = self.state().names.get(name).copied();
+                if let Some(id) = id {
+                    let term = message()?;
+                    self.deliver(
+                        id,
+                        Msg::Message {
+                            from: Some(from),
+                            term,
+                        },
+                    );
+                }
+            }
+            1 => {
+                let (from, to) = (pid_at(1)?, pid_at(2)?);
+                let exists = {
+                    let mut st = self.state();
+                    match st.procs.get_mut(&to.id).filter(|_| self.is_local(&to)) {
+                        Some(p) => {
+                            p.links.insert(from.clone());
+                            true
+                        }
+                        None => false,
+                    }
+                };
+                if !exists {
+                    self.signal_exit(&to, &from, atom("noproc"));
+                }
+            }
+            3 | 8 => {
+                let (from, to) = (pid_at(1)?, pid_at(2)?);
+                let reason = fields.get(3).cloned().ok_or("reason")?;
+                let removed = self
+                    .state()
+                    .procs
+                    .get_mut(&to.id)
+                    .is_some_and(|p| p.links.remove(&from) || opcode == 8);
+                if removed && self.is_local(&to) {
+                    self.deliver(to.id, Msg::Exit { from, reason });
+                }
+            }
+            19 => {
+                let (from, to) = (pid_at(1)?, pid_at(2)?);
+                let Some(Term::Reference(r)) = fields.get(3) else {
+                    return Err("reference");
+                };
+                let exists = {
+                    let mut st = self.state();
+                    match st.procs.get_mut(&to.id).filter(|_| self.is_local(&to)) {
+                        Some(p) => {
+                            p.watched_by.insert(r.clone(), from.clone());
+                            true
+                        }
+                        None => false,
+                    }
+                };
+                if !exists {
+                    self.signal_down(&to, &from, r, atom("noproc"));
+                }
+            }
+            20 => {
+                let to = pid_at(2)?;
+                if let Some(Term::Reference(r)) = fields.get(3)
+                    && let Some(p) = self.state().procs.get_mut(&to.id)
+                {
+                    p.watched_by.remove(r);
+                }
+            }
+            21 => {
+                let (from, to) = (pid_at(1)?, pid_at(2)?);
+                let Some(Term::Reference(r)) = fields.get(3) else {
+                    return Err("reference");
+                };
+                let reason = fields.get(4).cloned().ok_or("reason")?;
+                let held = self
+                    .state()
+                    .procs
+                    .get_mut(&to.id)
+                    .and_then(|p| p.monitoring.remove(r))
+                    .is_some();
+                if held {
+                    self.deliver(
+                        to.id,
+                        Msg::Down {
+                            reference: r.clone(),
+                            pid: from,
+                            reason,
+                        },
+                    );
+                }
+            }
+            _ => return Err("unsupported control message"),
+        }
+        Ok(())
+    }
+
+    /// Sends an exit signal from `from` (local, exiting) to `to` (anywhere).
+    fn signal_exit(&self, from: &Pid, to: &Pid, reason: Term) {
+        if self.is_local(to) {
+            let linked = self
+                .state()
+                .procs
+                .get_mut(&to.id)
+                .is_some_and(|p| p.links.remove(from));
+            if linked || !self.is_local(from) {
+                self.deliver(
+                    to.id,
+                    Msg::Exit {
+                        from: from.clone(),
+                        reason,
+                    },
+                );
+            }
+        } else {
+            let control = Term::Tuple(vec![
+                op(3),
+                Term::Pid(from.clone()),
+                Term::Pid(to.clone()),
+                reason,
+            ]);
+            self.post(to.node.as_str(), &control, from, to);
+        }
+    }
+
+    fn signal_down(&self, from: &Pid, to: &Pid, r: &Reference, reason: Term) {
+        if self.is_local(to) {
+            let held = self
+                .state()
+                .procs
+                .get_mut(&to.id)
+                .and_then(|p| p.monitoring.remove(r))
+                .is_some();
+            if held {
+                self.deliver(
+                    to.id,
+                    Msg::Down {
+                        reference: r.clone(),
+                        pid: from.clone(),
+                        reason,
+                    },
+                );
+            }
+        } else {
+            let control = Term::Tuple(vec![
+                op(21),
+                Term::Pid(from.clone()),
+                Term::Pid(to.clone()),
+                Term::Reference(r.clone()),
+                reason,
+            ]);
+            self.post(to.node.as_str(), &control, from, to);
+        }
+    }
+
+    /// A control signal without backpressure (signals are small and must not block exits).
+    fn post(&self, node: &str, control: &Term, from: &Pid, to: &Pid) {
+        if !self.state().peers.contains(node) {
+            return;
+        }
+        let data = encode(control);
+        self.state()
+            .queued
+            .entry((node.to_owned(), Class::Control))
+            .or_default()
+            .0 += data.len();
+        let _ = self.shared.cmd.send(Cmd::Send {
+            node: node.to_owned(),
+            class: Class::Control,
+            stream: stream_of(from, &Term::Pid(to.clone())),
+            data,
+        });
+    }
+
+    fn exit_process(&self, id: u32, reason: Term) {
+        let pid = self.pid(id);
+        let entry = {
+            let mut st = self.state();
+            st.names.retain(|_, v| *v != id);
+            st.procs.remove(&id)
+        };
+        let Some(entry) = entry else { return };
+        for linked in &entry.links {
+            self.signal_exit(&pid, linked, reason.clone());
+        }
+        for (r, watcher) in &entry.watched_by {
+            self.signal_down(&pid, watcher, r, reason.clone());
+        }
+        for (r, target) in &entry.monitoring {
+            if !self.is_local(target) {
+                let control = Term::Tuple(vec![
+                    op(20),
+                    Term::Pid(pid.clone()),
+                    Term::Pid(target.clone()),
+                    Term::Reference(r.clone()),
+                ]);
+                self.post(target.node.as_str(), &control, &pid, target);
+            } else if let Some(p) = self.state().procs.get_mut(&target.id) {
+                p.watched_by.remove(r);
+            }
+        }
+    }
+
+    /// The connection to `peer` is gone: `noconnection` to every link and monitor there.
+    fn on_nodedown(&self, peer: &str) {
+        let mut fire = Vec::new();
+        {
+            let mut st = self.state();
+            st.peers.remove(peer);
+            st.queued.retain(|(n, _), _| n != peer);
+            for (&id, p) in &mut st.procs {
+                let gone: Vec<Pid> = p.links.iter().filter(|l| l.node == peer).cloned().collect();
+                for l in gone {
+                    p.links.remove(&l);
+                    fire.push((
+                        id,
+                        Msg::Exit {
+                            from: l,
+                            reason: atom("noconnection"),
+                        },
+                    ));
+                }
+                let gone: Vec<Reference> = p
+                    .monitoring
+                    .iter()
+                    .filter(|(_, t)| t.node == peer)
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                for r in gone {
+                    if let Some(t) = p.monitoring.remove(&r) {
+                        fire.push((
+                            id,
+                            Msg::Down {
+                                reference: r,
+                                pid: t,
+                                reason: atom("noconnection"),
+                            },
+                        ));
+                    }
+                }
+                p.watched_by.retain(|_, w| w.node != peer);
+            }
+            let ev = NodeEvent::Down(peer.to_owned());
+            st.watchers.retain(|w| w.send(ev.clone()).is_ok());
+        }
+        for (id, m) in fire {
+            self.deliver(id, m);
+        }
+        self.shared.drained.notify_waiters();
+    }
+}
+
+impl Process {
+    /// This process's pid.
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    /// The node it runs on.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The next mailbox entry.
+    pub async fn recv(&mut self) -> Option<Msg> {
+        self.rx.recv().await
+    }
+
+    /// The next mailbox entry, if one is there.
+    pub fn try_recv(&mut self) -> Option<Msg> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Registers this process under `name` on its node; false if the name is taken.
+    pub fn register(&self, name: &str) -> bool {
+        let mut st = self.node.state();
+        if st.names.contains_key(name) {
+            return false;
+        }
+        st.names.insert(name.to_owned(), self.pid.id);
+        true
+    }
+
+    /// `To ! Msg` in the normal class.
+    pub async fn send(&self, to: &Pid, msg: &Term) -> Result<(), Error> {
+        self.send_in(to, msg, Class::Normal).await
+    }
+
+    /// `To ! Msg` in `class`; waits while that class's send buffer to the node is full.
+    pub async fn send_in(&self, to: &Pid, msg: &Term, class: Class) -> Result<(), Error> {
+        if self.node.is_local(to) {
+            self.node.deliver(
+                to.id,
+                Msg::Message {
+                    from: Some(self.pid.clone()),
+                    term: msg.clone(),
+                },
+            );
+            return Ok(());
+        }
+        let control = Term::Tuple(vec![
+            op(22),
+            Term::Pid(self.pid.clone()),
+            Term::Pid(to.clone()),
+        ]);
+        let stream = stream_of(&self.pid, &Term::Pid(to.clone()));
+        self.node
+            .send_remote(to.node.as_str(), class, stream, &control, Some(msg))
+            .await
+    }
+
+    /// `{Name, Node} ! Msg` in `class`.
+    pub async fn send_named(
+        &self,
+        node: &str,
+        name: &str,
+        msg: &Term,
+        class: Class,
+    ) -> Result<(), Error> {
+        if node == self.node.name() {
+            let id = self.node.state().names.get(name).copied();
+            if let Some(id) = id {
+                self.node.deliver(
+                    id,
+                    Msg::Message {
+                        from: Some(self.pid.clone()),
+                        term: msg.clone(),
+                    },
+                );
+            }
+            return Ok(());
+        }
+        let to = Term::atom(name).map_err(|_| Error::Config("name too long"))?;
+        let control = Term::Tuple(vec![
+            op(6),
+            Term::Pid(self.pid.clone()),
+            atom(""),
+            to.clone(),
+        ]);
+        let stream = stream_of(&self.pid, &to);
+        self.node
+            .send_remote(node, class, stream, &control, Some(msg))
+            .await
+    }
+
+    /// Links to `other`: when either exits, the other gets [`Msg::Exit`].
+    pub fn link(&self, other: &Pid) {
+        let me = self.pid.clone();
+        let node = &self.node;
+        if let Some(p) = node.state().procs.get_mut(&me.id) {
+            p.links.insert(other.clone());
+        }
+        if node.is_local(other) {
+            let exists = match node.state().procs.get_mut(&other.id) {
+                Some(p) => {
+                    p.links.insert(me.clone());
+                    true
+                }
+                None => false,
+            };
+            if !exists {
+                if let Some(p) = node.state().procs.get_mut(&me.id) {
+                    p.links.remove(other);
+                }
+                node.deliver(
+                    me.id,
+                    Msg::Exit {
+                        from: other.clone(),
+                        reason: atom("noproc"),
+                    },
+                );
+            }
+        } else if node.state().peers.contains(other.node.as_str()) {
+            let control = Term::Tuple(vec![op(1), Term::Pid(me.clone()), Term::Pid(other.clone())]);
+            node.post(other.node.as_str(), &control, &me, other);
+        } else {
+            if let Some(p) = node.state().procs.get_mut(&me.id) {
+                p.links.remove(other);
+            }
+            node.deliver(
+                me.id,
+                Msg::Exit {
+                    from: other.clone(),
+                    reason: atom("noconnection"),
+                },
+            );
+        }
+    }
+
+    /// Monitors `other`: one [`Msg::Down`] with the returned reference when it exits.
+    pub fn monitor(&self, other: &Pid) -> Reference {
+        let node = &self.node;
+        let r = node.make_ref();
+        let me = self.pid.clone();
+        if let Some(p) = node.state().procs.get_mut(&me.id) {
+            p.monitoring.insert(r.clone(), other.clone());
+        }
+        let down = |reason: &str| {
+            node.signal_down(other, &me, &r, atom(reason));
+        };
+        if node.is_local(other) {
+            let exists = match node.state().procs.get_mut(&other.id) {
+                Some(p) => {
+                    p.watched_by.insert(r.clone(), me.clone());
+                    true
+                }
+                None => false,
+            };
+            if !exists {
+                down("noproc");
+            }
+        } else if node.state().peers.contains(other.node.as_str()) {
+            let control = Term::Tuple(vec![
+                op(19),
+                Term::Pid(me.clone()),
+                Term::Pid(other.clone()),
+                Term::Reference(r.clone()),
+            ]);
+            node.post(other.node.as_str(), &control, &me, other);
+        } else {
+            down("noconnection");
+        }
+        r
+    }
+
+    /// Exits with `reason`: links and monitors fire.
+    pub fn exit(mut self, reason: Term) {
+        self.exited = true;
+        self.node.exit_process(self.pid.id, reason);
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.exited {
+            self.node.exit_process(self.pid.id, atom("normal"));
+        }
+    }
+}
+
+/// The driver: one task per node owning the socket and the endpoint.
+async fn drive(
+    shared: Arc<Shared>,
+    socket: UdpSocket,
+    mut ep: Endpoint,
+    mut cmds: mpsc::UnboundedReceiver<Cmd>,
+) {
+    let node = Node {
+        shared: Arc::clone(&shared),
+    };
+    let fd = socket.as_raw_fd();
+    let mut out = Vec::with_capacity(65536);
+    let mut inbuf = vec![0u8; 65536];
+    let mut waiting: Vec<(SocketAddr, oneshot::Sender<Result<String, Error>>)> = Vec::new();
+    let mut shutting_down = false;
+    loop {
+        let now = Instant::now();
+        // Transmit everything the endpoint has, but look at the socket between bulk
+        // datagrams so urgent input is never stuck behind a long burst.
+        let mut sent_bulk = 0;
+        while let Some(t) = ep.poll_transmit(now, &mut out) {
+            loop {
+                match socket.try_io(tokio::io::Interest::WRITABLE, || {
+                    sys::send_with_priority(fd, &out, t.dest, t.priority)
+                }) {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if socket.writable().await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(dest = %t.dest, error = %e, "send failed");
+                        break;
+                    }
+                }
+            }
+            if t.class >= Class::Normal {
+                sent_bulk += 1;
+                if sent_bulk >= 4 {
+                    break;
+                }
+            }
+        }
+        while let Some(ev) = ep.poll_event() {
+            match ev {
+                Event::Connected { name, addr, .. } => {
+                    let mut st = node.state();
+                    st.peers.insert(name.clone());
+                    let e = NodeEvent::Up(name.clone());
+                    st.watchers.retain(|w| w.send(e.clone()).is_ok());
+                    drop(st);
+                    waiting.retain_mut(|(a, tx)| {
+                        if *a == addr {
+                            let tx = std::mem::replace(tx, oneshot::channel().0);
+                            let _ = tx.send(Ok(name.clone()));
+                            false
+                        } else {
+                            true
+                        }
+                    });
+                }
+                Event::HandshakeFailed { addr, reason } => {
+                    waiting.retain_mut(|(a, tx)| {
+                        if *a == addr {
+                            let tx = std::mem::replace(tx, oneshot::channel().0);
+                            let _ = tx.send(Err(Error::Handshake(reason)));
+                            false
+                        } else {
+                            true
+                        }
+                    });
+                }
+                Event::Lost { name, .. } => {
+                    if ep.connection_to(&name).is_none() {
+                        node.on_nodedown(&name);
+                    }
+                }
+                Event::Message { conn, class, data } => {
+                    let peer = ep
+                        .connections()
+                        .find(|(c, _)| *c == conn)
+                        .map(|(_, n)| n.to_owned());
+                    if let Some(peer) = peer
+                        && let Err(why) = node.on_remote(&peer, &data)
+                    {
+                        tracing::debug!(%peer, why, "dropped bad signal");
+                    }
+                    ep.release(conn, class, data.len());
+                }
+            }
+        }
+        if shutting_down {
+            return;
+        }
+        // Publish how much each class still buffers, and wake blocked senders.
+        {
+            let mut st = node.state();
+            let mut changed = false;
+            for (conn, name) in ep.connections() {
+                for class in CLASSES {
+                    let now_buffered = ep.buffered(conn, class);
+                    if let Some(q) = st.queued.get_mut(&(name.to_owned(), class)) {
+                        changed |= now_buffered < q.1;
+                        q.1 = now_buffered;
+                    }
+                }
+            }
+            drop(st);
+            if changed {
+                shared.drained.notify_waiters();
+            }
+        }
+        let deadline = ep.poll_timeout();
+        let more_to_send = sent_bulk >= 4;
+        tokio::select! {
+            biased;
+            r = socket.readable() => {
+                if r.is_err() {
+                    continue;
+                }
+                for _ in 0..64 {
+                    match socket.try_recv_from(&mut inbuf) {
+                        Ok((n, from)) => ep.handle(Instant::now(), from, &inbuf[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "recv failed");
+                            break;
+                        }
+                    }
+                }
+            }
+            cmd = cmds.recv() => {
+                let mut next = cmd;
+                // Apply every queued command before transmitting again.
+                loop {
+                    match next {
+                        None | Some(Cmd::Shutdown) => {
+                            let conns: Vec<ConnId> = ep.connections().map(|(c, _)| c).collect();
+                            for c in conns {
+                                ep.close(c);
+                            }
+                            node.state().stopped = true;
+                            shutting_down = true;
+                            break;
+                        }
+                        Some(Cmd::Connect(addr, tx)) => {
+                            ep.connect(Instant::now(), addr);
+                            waiting.push((addr, tx));
+                        }
+                        Some(Cmd::Send { node: peer, class, stream, data }) => {
+                            let len = data.len();
+                            let res = match ep.connection_to(&peer) {
+                                Some(conn) => ep.send(conn, class, stream, data),
+                                None => Err(SendError::NoConnection),
+                            };
+                            let mut st = node.state();
+                            if let Some(q) = st.queued.get_mut(&(peer.clone(), class)) {
+                                q.0 = q.0.saturating_sub(len);
+                            }
+                            drop(st);
+                            if let Err(e) = res {
+                                tracing::debug!(%peer, error = %e, "message dropped");
+                            }
+                        }
+                    }
+                    match cmds.try_recv() {
+                        Ok(c) => next = Some(c),
+                        Err(_) => break,
+                    }
+                }
+                shared.drained.notify_waiters();
+            }
+            () = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                ep.handle_timeout(Instant::now());
+            }
+            () = std::future::ready(()), if more_to_send => {}
+        }
+    }
+}

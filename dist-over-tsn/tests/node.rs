@@ -1,0 +1,243 @@
+//! The node model over real UDP on loopback: messages, registered names, links, monitors,
+//! nodeup/nodedown, wrong cookies, 8 MB messages and silent peer death.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use dist_over_tsn::carrier::{Class, Config, HandshakeError};
+use dist_over_tsn::node::{Error, Msg, Node, NodeEvent};
+use dist_over_tsn::term::Term;
+use tokio::time::timeout;
+
+fn local() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn config(name: &str) -> Config {
+    let mut c = Config::new(name, b"secret");
+    c.mtu = 16384;
+    c.tick_time = Duration::from_millis(800);
+    c
+}
+
+async fn pair() -> (Node, Node) {
+    let a = Node::start(config("a"), local()).await.unwrap();
+    let b = Node::start(config("b"), local()).await.unwrap();
+    assert_eq!(a.connect(b.local_addr()).await.unwrap(), "b");
+    (a, b)
+}
+
+async fn next(p: &mut dist_over_tsn::node::Process) -> Msg {
+    timeout(Duration::from_secs(60), p.recv())
+        .await
+        .expect("a message within 60 s")
+        .expect("mailbox open")
+}
+
+fn atom(s: &str) -> Term {
+    Term::atom(s).unwrap()
+}
+
+#[tokio::test]
+async fn messages_to_pids_and_names_in_order() {
+    let (a, b) = pair().await;
+    let pa = a.spawn();
+    let mut pb = b.spawn();
+    assert!(pb.register("sink"));
+    assert!(!b.spawn().register("sink"), "a name is taken once");
+    for i in 0..200_i64 {
+        let class = if i % 2 == 0 {
+            Class::Normal
+        } else {
+            Class::Bulk
+        };
+        if i % 3 == 0 {
+            pa.send_named("b", "sink", &Term::from(i), Class::Normal)
+                .await
+                .unwrap();
+        } else {
+            pa.send_in(pb.pid(), &Term::from(i), class).await.unwrap();
+        }
+    }
+    let mut per_class: Vec<i64> = Vec::new();
+    for _ in 0..200 {
+        let Msg::Message { from, term } = next(&mut pb).await else {
+            panic!()
+        };
+        assert_eq!(from.as_ref(), Some(pa.pid()));
+        per_class.push(term.as_i64().unwrap());
+    }
+    // Order holds per pair and class: the bulk (odd, not multiple of 3) ones in order.
+    let bulk: Vec<i64> = per_class
+        .iter()
+        .copied()
+        .filter(|i| i % 2 == 1 && i % 3 != 0)
+        .collect();
+    assert!(bulk.windows(2).all(|w| w[0] < w[1]), "{bulk:?}");
+    let mut all = per_class.clone();
+    all.sort_unstable();
+    assert_eq!(all, (0..200).collect::<Vec<_>>(), "each exactly once");
+}
+
+#[tokio::test]
+async fn links_and_monitors_fire_on_exit_and_on_connection_loss() {
+    let (a, b) = pair().await;
+    let mut downs = a.monitor_nodes();
+    let mut watcher = a.spawn();
+    let victim = b.spawn();
+    let victim_pid = victim.pid().clone();
+    watcher.link(&victim_pid);
+    let r = watcher.monitor(&victim_pid);
+    // The link and monitor reach b before the exit (same control stream).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    victim.exit(atom("boom"));
+    let mut got = [next(&mut watcher).await, next(&mut watcher).await];
+    got.sort_by_key(|m| matches!(m, Msg::Down { .. }));
+    assert_eq!(
+        got[0],
+        Msg::Exit {
+            from: victim_pid.clone(),
+            reason: atom("boom")
+        }
+    );
+    assert_eq!(
+        got[1],
+        Msg::Down {
+            reference: r,
+            pid: victim_pid,
+            reason: atom("boom")
+        }
+    );
+
+    // Monitoring a process that does not exist: noproc.
+    let ghost = dist_over_tsn::term::Pid {
+        id: 9999,
+        ..b.spawn().pid().clone()
+    };
+    let r2 = watcher.monitor(&ghost);
+    assert_eq!(
+        next(&mut watcher).await,
+        Msg::Down {
+            reference: r2,
+            pid: ghost,
+            reason: atom("noproc")
+        }
+    );
+
+    // Connection loss: noconnection to every link and monitor, nodedown.
+    let other = b.spawn();
+    watcher.link(other.pid());
+    let r3 = watcher.monitor(other.pid());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    b.shutdown();
+    let mut got = [next(&mut watcher).await, next(&mut watcher).await];
+    got.sort_by_key(|m| matches!(m, Msg::Down { .. }));
+    assert_eq!(
+        got[0],
+        Msg::Exit {
+            from: other.pid().clone(),
+            reason: atom("noconnection")
+        }
+    );
+    assert_eq!(
+        got[1],
+        Msg::Down {
+            reference: r3,
+            pid: other.pid().clone(),
+            reason: atom("noconnection")
+        }
+    );
+    let ev = timeout(Duration::from_secs(5), downs.recv()).await.unwrap();
+    assert_eq!(ev, Some(NodeEvent::Down("b".into())));
+    assert!(a.nodes().is_empty());
+}
+
+#[tokio::test]
+async fn wrong_cookie_is_refused() {
+    let a = Node::start(config("a"), local()).await.unwrap();
+    let b = Node::start(Config::new("b", b"other"), local())
+        .await
+        .unwrap();
+    let err = a.connect(b.local_addr()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Handshake(HandshakeError::BadCookie)),
+        "{err}"
+    );
+    assert!(a.nodes().is_empty() && b.nodes().is_empty());
+}
+
+#[tokio::test]
+async fn eight_megabyte_messages_interleave_with_small_ones() {
+    let (a, b) = pair().await;
+    let pa = a.spawn();
+    let mut sink = b.spawn();
+    let big: Vec<u8> = (0..8 << 20)
+        .map(|i: u32| (i * 7 + i / 4096) as u8)
+        .collect();
+    let big = Term::Binary(big);
+    pa.send_in(sink.pid(), &big, Class::Bulk).await.unwrap();
+    pa.send_in(sink.pid(), &big, Class::Bulk).await.unwrap();
+    pa.send_in(sink.pid(), &atom("urgent"), Class::RealTime)
+        .await
+        .unwrap();
+    let first = next(&mut sink).await;
+    assert!(
+        matches!(&first, Msg::Message { term, .. } if *term == atom("urgent")),
+        "the real-time message overtakes 16 MB of bulk"
+    );
+    for _ in 0..2 {
+        let Msg::Message { term, .. } = next(&mut sink).await else {
+            panic!()
+        };
+        assert!(term == big, "8 MB intact");
+    }
+}
+
+#[test]
+fn nodedown_within_the_tick_time_when_a_peer_dies_silently() {
+    // b runs in its own runtime; dropping the runtime kills it without a Close.
+    let rt_b = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let b = rt_b.block_on(Node::start(config("b"), local())).unwrap();
+    let b_addr = b.local_addr();
+    let rt_a = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    // Keep b's driver running on a thread while a connects.
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let runner = std::thread::spawn(move || {
+        rt_b.block_on(async {
+            while stop_rx.try_recv().is_err() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        drop(rt_b);
+    });
+    rt_a.block_on(async {
+        let a = Node::start(config("a"), local()).await.unwrap();
+        let mut events = a.monitor_nodes();
+        a.connect(b_addr).await.unwrap();
+        assert_eq!(events.recv().await, Some(NodeEvent::Up("b".into())));
+        // Idle longer than the tick time: ticks keep it up.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(a.nodes(), ["b"]);
+        stop_tx.send(()).unwrap();
+        let died = tokio::time::Instant::now();
+        let ev = timeout(Duration::from_secs(5), events.recv())
+            .await
+            .unwrap();
+        assert_eq!(ev, Some(NodeEvent::Down("b".into())));
+        let took = died.elapsed();
+        // Tick time 800 ms; the last tick from b may be up to a tick interval old.
+        assert!(
+            took <= Duration::from_millis(800 + 300),
+            "nodedown after {took:?}"
+        );
+    });
+    runner.join().unwrap();
+    drop(b);
+}
