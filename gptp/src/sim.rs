@@ -50,6 +50,18 @@ impl GptpNode {
         }
     }
 
+    /// Sends a Signaling message with `request` on `port` (use from
+    /// [`Simulator::with_node`]).
+    pub fn request_intervals(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        port: usize,
+        request: gptp_core::wire::MessageIntervalRequest,
+    ) {
+        self.core.request_intervals(port, request);
+        self.drain(ctx);
+    }
+
     fn drain(&mut self, ctx: &mut Ctx<'_>) {
         while let Some(action) = self.core.poll_action() {
             match action {
@@ -233,13 +245,22 @@ impl Draw {
 /// PTP epoch.
 const BASE_OFFSET: Duration = Duration::from_secs(1_700_000_000);
 
-struct Built {
-    sim: Simulator,
-    ids: Vec<NodeId>,
-    names: Vec<String>,
-    gm: usize,
-    backup: Option<usize>,
-    links: Vec<LinkId>,
+/// A topology built from a [`ScenarioConfig`], not yet run: for tests that drive the
+/// simulator themselves (captures, Signaling).
+#[derive(Debug)]
+pub struct Network {
+    /// The simulator with every node and link.
+    pub sim: Simulator,
+    /// The nodes, grandmaster first, in chain order.
+    pub ids: Vec<NodeId>,
+    /// Their names, as in [`NodeReport::name`].
+    pub names: Vec<String>,
+    /// Index of the initial grandmaster in `ids`.
+    pub gm: usize,
+    /// Index of the backup grandmaster (gm-failover).
+    pub backup: Option<usize>,
+    /// Every link, in chain order (the ring's closing link last).
+    pub links: Vec<LinkId>,
 }
 
 fn clock_id(i: usize) -> ClockIdentity {
@@ -247,7 +268,8 @@ fn clock_id(i: usize) -> ClockIdentity {
     ClockIdentity::from_mac([0x02, 0, b[0], b[1], b[2], b[3]])
 }
 
-fn build(cfg: &ScenarioConfig) -> Built {
+/// Builds the topology of `cfg`.
+pub fn build(cfg: &ScenarioConfig) -> Network {
     let mut sim = Simulator::new(cfg.seed);
     let mut draw = Draw(cfg.seed ^ 0x6770_7470);
     let hops = cfg.hops.max(1);
@@ -320,7 +342,7 @@ fn build(cfg: &ScenarioConfig) -> Built {
     if cfg.scenario == Scenario::Ring && n > 2 {
         connect(&mut sim, n - 1, 1, 0, 1);
     }
-    Built {
+    Network {
         sim,
         ids,
         names,

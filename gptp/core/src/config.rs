@@ -28,7 +28,27 @@ pub struct PortConfig {
     pub pdelay_window: usize,
     /// Whether this port is enabled (`portEnabled` and `ptpPortEnabled`).
     pub enabled: bool,
+    /// How long the port stops sending Pdelay_Req (and is not asCapable) after
+    /// [`MULTIPLE_RESPONSES_LIMIT`] exchanges in a
+    /// row drew responses from more than one responder: 5 minutes (802.1AS-2020 11.2.19,
+    /// MDPdelayReq; 11.5.2.2 in 802.1AS-2011). A hub or a non-802.1AS bridge is between us
+    /// and the peers, so no measurement on this port can be trusted.
+    pub multiple_responses_halt: Duration,
+    /// Largest plausible |neighborRateRatio - 1| between two successive Pdelay exchanges. A
+    /// larger one means the neighbour's clock stepped (or ours did unseen): the rate
+    /// window restarts. 1000 ppm: twice the worst 802.1AS oscillator pair plus servo slew.
+    pub max_rate_offset: f64,
+    /// Largest plausible change of the rate ratio between two successive exchanges and the
+    /// window's estimate. A larger one means the neighbour stepped its clock or changed its
+    /// frequency: the window restarts so the estimate follows at once instead of after
+    /// [`pdelay_window`](Self::pdelay_window) exchanges. 200 ppm (a 200 µs step over a 1 s
+    /// interval); keep it well above the timestamp jitter divided by the interval.
+    pub max_rate_change: f64,
 }
+
+/// Consecutive Pdelay exchanges with responses from several responders after which a port
+/// halts its Pdelay requests (802.1AS-2020 11.2.19, 802.1AS-2011 11.5.2.2): 3.
+pub const MULTIPLE_RESPONSES_LIMIT: u32 = 3;
 
 impl Default for PortConfig {
     fn default() -> Self {
@@ -42,6 +62,9 @@ impl Default for PortConfig {
             allowed_lost_responses: 3,
             pdelay_window: 8,
             enabled: true,
+            multiple_responses_halt: Duration::from_secs(300),
+            max_rate_offset: 1e-3,
+            max_rate_change: 200e-6,
         }
     }
 }

@@ -41,9 +41,9 @@ use crate::port::{
 };
 use crate::servo::{PiServo, Servo, ServoState};
 use crate::wire::{
-    AnnounceBody, Body, ClockIdentity, Flags, FollowUpBody, FollowUpInfo, HeaderRepr, Message,
-    MessageIntervalRequest, PdelayRespBody, PdelayRespFollowUpBody, PortIdentity, SignalingBody,
-    SyncBody, Tlv,
+    AnnounceBody, Body, ClockIdentity, Flags, FollowUpBody, FollowUpInfo, HeaderRepr,
+    IntervalRequestFlags, Message, MessageIntervalRequest, PdelayRespBody, PdelayRespFollowUpBody,
+    PortIdentity, SignalingBody, SyncBody, Tlv,
 };
 use tsn_time::{Duration, PtpTimestamp, Time, TimeInterval};
 
@@ -145,6 +145,12 @@ pub struct Counters {
     pub syncs_sent: u64,
     /// Sync/Follow_Up pairs received on the slave port.
     pub syncs_received: u64,
+    /// Pdelay_Resp from a second responder to one of our requests.
+    pub multiple_pdelay_responses: u64,
+    /// Times a port halted its Pdelay requests after repeated multiple responses.
+    pub pdelay_halts: u64,
+    /// Signaling messages addressed to another port.
+    pub not_for_us: u64,
 }
 
 /// Upstream timing carried to the master ports.
@@ -187,7 +193,9 @@ struct Selection {
 }
 
 /// One time-aware system in one gPTP domain: an end station (one port) or a bridge (N
-/// ports) acting as a time-aware relay. See the [module docs](self).
+/// ports) acting as a time-aware relay. Inputs are the `handle_*` methods; after each,
+/// drain [`poll_action`](Self::poll_action) and re-arm the timer from
+/// [`poll_timeout`](Self::poll_timeout).
 #[derive(Debug)]
 pub struct Instance {
     cfg: InstanceConfig,
@@ -344,6 +352,7 @@ impl Instance {
         }
         let Ok(msg) = Message::parse_bytes(data) else {
             self.counters.malformed += 1;
+            tracing::trace!(port, len = data.len(), "malformed frame dropped");
             return;
         };
         if msg.header.domain_number != self.cfg.domain_number {
@@ -361,7 +370,7 @@ impl Instance {
             Body::Announce(b) => self.rx_announce(port, &msg, b, rx_ts),
             Body::Sync(_) => self.rx_sync(port, &msg, rx_ts),
             Body::FollowUp(b) => self.rx_follow_up(port, &msg, b, rx_ts),
-            Body::Signaling(_) => self.rx_signaling(port, &msg),
+            Body::Signaling(b) => self.rx_signaling(port, &msg, b, rx_ts),
             Body::Other { .. } => self.counters.unsupported += 1,
         }
     }
@@ -490,6 +499,12 @@ impl Instance {
     }
 
     fn event(&mut self, e: Event) {
+        match &e {
+            Event::Grandmaster(gm) => tracing::info!(grandmaster = ?gm, "grandmaster changed"),
+            Event::AsCapable { port, capable } => tracing::info!(port, capable, "asCapable"),
+            Event::PortRole { port, role } => tracing::debug!(port, ?role, "port role"),
+            Event::Servo(state) => tracing::debug!(?state, "servo state"),
+        }
         self.actions.push_back(Action::Event(e));
     }
 
@@ -510,11 +525,41 @@ impl Instance {
 
     fn pdelay_timer(&mut self, i: usize, now: Time) {
         let p = &mut self.ports[i];
-        if let Some(ex) = p.pdelay
-            && !ex.done
-        {
-            p.lost += 1;
-            self.counters.lost_responses += 1;
+        if p.pdelay_halted_until.is_some_and(|t| t <= now) {
+            p.pdelay_halted_until = None;
+            p.multiple_run = 0;
+        }
+        if p.pdelay_halted_until.is_some() {
+            return;
+        }
+        if let Some(ex) = p.pdelay {
+            if ex.multiple {
+                p.multiple_run += 1;
+            } else {
+                p.multiple_run = 0;
+            }
+            if !ex.done {
+                p.lost += 1;
+                self.counters.lost_responses += 1;
+            }
+        }
+        if p.multiple_run >= crate::config::MULTIPLE_RESPONSES_LIMIT {
+            // Several responders answer each request: a device that is not a time-aware
+            // system is between us and them. Stop asking for a while; not asCapable.
+            let until = now + p.cfg.multiple_responses_halt;
+            p.pdelay_halted_until = Some(until);
+            p.next_pdelay = Some(until);
+            p.pdelay = None;
+            p.reset_measurement();
+            self.counters.pdelay_halts += 1;
+            tracing::warn!(
+                port = i,
+                "Pdelay responses from several responders {} times in a row: \
+                 Pdelay_Req halted, not asCapable",
+                crate::config::MULTIPLE_RESPONSES_LIMIT
+            );
+            self.refresh_as_capable(i, now);
+            return;
         }
         p.pdelay_seq = p.pdelay_seq.wrapping_add(1);
         let seq = p.pdelay_seq;
@@ -525,6 +570,7 @@ impl Instance {
             t3: None,
             t4: None,
             done: false,
+            multiple: false,
         });
         p.next_pdelay = p.log_pdelay.map(|l| now + Duration::from_log_interval(l));
         if p.log_pdelay.is_none() {
@@ -582,15 +628,28 @@ impl Instance {
     fn rx_pdelay_resp(&mut self, port: usize, msg: &Message, b: &PdelayRespBody, rx: Time) {
         let me = self.port_identity(port);
         let p = &mut self.ports[port];
-        let Some(ex) = p.pdelay.as_mut().filter(|e| {
-            !e.done && e.seq == msg.header.sequence_id && b.requesting_port_identity == me
-        }) else {
+        let Some(ex) = p
+            .pdelay
+            .as_mut()
+            .filter(|e| e.seq == msg.header.sequence_id && b.requesting_port_identity == me)
+        else {
             self.counters.unmatched += 1;
             return;
         };
-        if ex.t4.is_some() {
-            // Multiple responses: a non-802.1AS bridge floods; the exchange is useless.
+        if let Some((_, first)) = ex.t2 {
+            // A second response to one request (even after the exchange finished): the
+            // exchange is useless, and responses from two responders mean a non-802.1AS
+            // device floods our requests (802.1AS-2020 11.2.19).
             ex.done = true;
+            if first != msg.header.source_port_identity {
+                ex.multiple = true;
+                self.counters.multiple_pdelay_responses += 1;
+            } else {
+                self.counters.unmatched += 1;
+            }
+            return;
+        }
+        if ex.done {
             self.counters.unmatched += 1;
             return;
         }
@@ -628,7 +687,14 @@ impl Instance {
             return;
         };
         ex.done = true;
+        let restarts = p.rate_restarts;
         p.finish_exchange(t1, t2, t3, t4, resp);
+        if p.rate_restarts != restarts {
+            tracing::debug!(
+                port,
+                "neighbour clock stepped or changed rate: rate window restarted"
+            );
+        }
         let now = t4;
         self.refresh_as_capable(port, now);
     }
@@ -951,7 +1017,16 @@ impl Instance {
             },
         };
         for i in 0..self.ports.len() {
-            if i != port && self.ports[i].role == PortRole::Master {
+            let q = &mut self.ports[i];
+            // A master port forwards each Sync, but not more often than every half of its
+            // own sync interval, and not at all while Signaling stopped it (10.2.12). Should
+            // local time run backwards (an unseen step), forward rather than stall.
+            let due = q.log_sync.is_some_and(|l| {
+                q.last_sync_sent
+                    .is_none_or(|t| rx < t || rx - t >= Duration::from_log_interval(l) / 2)
+            });
+            if i != port && q.role == PortRole::Master && due {
+                q.last_sync_sent = Some(rx);
                 self.send_sync(i, Some(forward));
             }
         }
@@ -959,36 +1034,75 @@ impl Instance {
 
     // --- Signaling ---
 
-    fn rx_signaling(&mut self, port: usize, msg: &Message) {
+    /// A message interval request (802.1AS-2020 10.6.4.3, the LinkDelayIntervalSetting,
+    /// SyncIntervalSetting and AnnounceIntervalSetting state machines): each interval is
+    /// set, reset to its initial value (126), stopped (127) or left alone (-128); the flags
+    /// set computeNeighborRateRatio and computeMeanLinkDelay. A stopped message that starts
+    /// again, or an interval that shrinks, takes effect at once.
+    fn rx_signaling(&mut self, port: usize, msg: &Message, b: &SignalingBody, rx: Time) {
         let Some(req) = msg.message_interval_request().copied() else {
             self.counters.unsupported += 1;
             return;
         };
+        let target = b.target_port_identity;
+        let me = self.port_identity(port);
+        let all = PortIdentity::ALL;
+        if (target.clock_identity != all.clock_identity
+            && target.clock_identity != me.clock_identity)
+            || (target.port_number != all.port_number && target.port_number != me.port_number)
+        {
+            self.counters.not_for_us += 1;
+            return;
+        }
+        let is_gm = self.is_grandmaster();
         let p = &mut self.ports[port];
-        apply_interval(
+        if apply_interval(
             &mut p.log_pdelay,
             req.link_delay_interval,
             p.cfg.log_pdelay_req_interval,
-        );
-        apply_interval(
+        ) {
+            p.next_pdelay = rearm(p.next_pdelay, p.log_pdelay, rx);
+            if p.log_pdelay.is_none() {
+                p.pdelay = None;
+            }
+            if let Some(until) = p.pdelay_halted_until {
+                // Halted ports stay halted whatever the interval.
+                p.next_pdelay = p.log_pdelay.map(|_| until);
+            }
+        }
+        if apply_interval(
             &mut p.log_sync,
             req.time_sync_interval,
             p.cfg.log_sync_interval,
-        );
-        apply_interval(
+        ) && p.role == PortRole::Master
+            && is_gm
+        {
+            p.next_sync = rearm(p.next_sync, p.log_sync, rx);
+        }
+        if apply_interval(
             &mut p.log_announce,
             req.announce_interval,
             p.cfg.log_announce_interval,
-        );
-        if p.log_pdelay.is_none() {
-            p.next_pdelay = None;
+        ) && p.role == PortRole::Master
+        {
+            p.next_announce = rearm(p.next_announce, p.log_announce, rx);
         }
-        if p.log_announce.is_none() {
-            p.next_announce = None;
+        let nrr = req
+            .flags
+            .contains(IntervalRequestFlags::COMPUTE_NEIGHBOR_RATE_RATIO);
+        if nrr && !p.compute_nrr {
+            // The stored exchanges are old: measure the rate afresh.
+            p.history.clear();
         }
-        if p.log_sync.is_none() {
-            p.next_sync = None;
+        tracing::debug!(port, ?req, "message interval request applied");
+        p.compute_nrr = nrr;
+        let mld = req
+            .flags
+            .contains(IntervalRequestFlags::COMPUTE_MEAN_LINK_DELAY);
+        if mld && !p.compute_mld {
+            p.delays.clear();
         }
+        p.compute_mld = mld;
     }
 }
 
@@ -1015,19 +1129,33 @@ fn interval_or(received: i8, own: i8) -> i8 {
     }
 }
 
-fn apply_interval(current: &mut Option<i8>, requested: i8, initial: i8) {
-    match requested {
-        MessageIntervalRequest::INTERVAL_NO_CHANGE => {}
-        MessageIntervalRequest::INTERVAL_SET_TO_INITIAL => *current = Some(initial),
-        MessageIntervalRequest::INTERVAL_STOP => *current = None,
-        v if (-10..=10).contains(&v) => *current = Some(v),
-        _ => {}
-    }
+/// Applies a requested interval; whether it changed.
+fn apply_interval(current: &mut Option<i8>, requested: i8, initial: i8) -> bool {
+    let new = match requested {
+        MessageIntervalRequest::INTERVAL_SET_TO_INITIAL => Some(initial),
+        MessageIntervalRequest::INTERVAL_STOP => None,
+        // -128 (no change) and values no 802.1AS interval uses are ignored.
+        v if (-10..=10).contains(&v) => Some(v),
+        _ => return false,
+    };
+    let changed = new != *current;
+    *current = new;
+    changed
+}
+
+/// The next deadline of a periodic message after its interval changed at `now`: none if
+/// stopped, at once if it was stopped, else no later than one new interval from now.
+fn rearm(next: Option<Time>, log: Option<i8>, now: Time) -> Option<Time> {
+    let log = log?;
+    let due = now + Duration::from_log_interval(log);
+    Some(next.map_or(now, |n| n.min(due)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     fn instance(last: u8, ports: usize) -> Instance {
         let id = ClockIdentity::from_mac([2, 0, 0, 0, 0, last]);
@@ -1044,18 +1172,11 @@ mod tests {
         a.handle_frame(0, &[0x12, 0x02, 0, 10], t);
         a.handle_frame(9, &[0; 60], t);
         // Deterministic garbage of every length.
-        let mut x = 0x1234_5678u32;
+        let mut rng = ChaCha8Rng::seed_from_u64(0x1234_5678);
         for len in 0..200 {
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x as u8
-                })
-                .collect();
+            let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
             a.handle_frame(len % 2, &bytes, t);
-            a.handle_tx_timestamp(0, TxToken::from_raw(u64::from(x)), t);
+            a.handle_tx_timestamp(0, TxToken::from_raw(rng.random()), t);
         }
         let c = a.counters();
         assert!(c.malformed >= 2, "{c:?}");

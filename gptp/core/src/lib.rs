@@ -25,6 +25,8 @@ pub mod bmca;
 pub mod config;
 mod instance;
 mod port;
+#[cfg(test)]
+mod protocol_tests;
 pub mod servo;
 pub mod wire;
 

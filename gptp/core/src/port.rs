@@ -41,6 +41,15 @@ pub struct PortStatus {
     pub log_pdelay_req_interval: Option<i8>,
     /// Current logAnnounceInterval (`None`: stopped by Signaling).
     pub log_announce_interval: Option<i8>,
+    /// Whether Pdelay requests are halted after repeated multiple responses (see
+    /// [`PortConfig::multiple_responses_halt`]).
+    pub pdelay_halted: bool,
+    /// computeNeighborRateRatio, as the neighbour last asked by Signaling (initially true).
+    pub compute_neighbor_rate_ratio: bool,
+    /// computeMeanLinkDelay, as the neighbour last asked by Signaling (initially true).
+    pub compute_mean_link_delay: bool,
+    /// Times the neighborRateRatio window restarted on an implausible rate.
+    pub rate_window_restarts: u32,
 }
 
 /// Announce information stored for a port (802.1AS-2020 `portPriority` and friends).
@@ -63,8 +72,10 @@ pub(crate) struct PdelayExchange {
     /// t3 with the Pdelay_Resp_Follow_Up correction added.
     pub(crate) t3: Option<Time>,
     pub(crate) t4: Option<Time>,
-    /// Set when the exchange finished (or a step made it useless).
+    /// Set when the exchange finished (or a step or a second response made it useless).
     pub(crate) done: bool,
+    /// Responses came from more than one responder.
+    pub(crate) multiple: bool,
 }
 
 /// A Sync waiting for its Follow_Up.
@@ -96,6 +107,15 @@ pub(crate) struct Port {
     pub(crate) nrr: Option<f64>,
     pub(crate) mean_link_delay: Option<Duration>,
     pub(crate) as_capable: bool,
+    /// computeNeighborRateRatio and computeMeanLinkDelay, set by the flags of a received
+    /// message interval request TLV (802.1AS-2020 LinkDelayIntervalSetting).
+    pub(crate) compute_nrr: bool,
+    pub(crate) compute_mld: bool,
+    pub(crate) rate_restarts: u32,
+    /// Exchanges in a row that drew responses from more than one responder.
+    pub(crate) multiple_run: u32,
+    /// Pdelay requests halted until then after `multiple_run` reached the limit.
+    pub(crate) pdelay_halted_until: Option<Time>,
     // BMCA.
     pub(crate) info: Option<AnnounceInfo>,
     pub(crate) announce_timeout: Option<Time>,
@@ -108,6 +128,8 @@ pub(crate) struct Port {
     pub(crate) announce_seq: u16,
     pub(crate) signaling_seq: u16,
     pub(crate) pending_sync: Option<PendingSync>,
+    /// When this master port last sent a Sync (relay rate limit, 802.1AS-2020 10.2.12).
+    pub(crate) last_sync_sent: Option<Time>,
 }
 
 impl Port {
@@ -127,6 +149,11 @@ impl Port {
             nrr: None,
             mean_link_delay: None,
             as_capable: false,
+            compute_nrr: true,
+            compute_mld: true,
+            rate_restarts: 0,
+            multiple_run: 0,
+            pdelay_halted_until: None,
             info: None,
             announce_timeout: None,
             sync_timeout: None,
@@ -137,6 +164,7 @@ impl Port {
             announce_seq: 0,
             signaling_seq: 0,
             pending_sync: None,
+            last_sync_sent: None,
         }
     }
 
@@ -150,6 +178,10 @@ impl Port {
             log_sync_interval: self.log_sync,
             log_pdelay_req_interval: self.log_pdelay,
             log_announce_interval: self.log_announce,
+            pdelay_halted: self.pdelay_halted_until.is_some(),
+            compute_neighbor_rate_ratio: self.compute_nrr,
+            compute_mean_link_delay: self.compute_mld,
+            rate_window_restarts: self.rate_restarts,
         }
     }
 
@@ -162,9 +194,20 @@ impl Port {
                 .mean_link_delay
                 .is_some_and(|d| d <= self.cfg.neighbor_prop_delay_thresh)
             && self.lost <= u32::from(self.cfg.allowed_lost_responses)
+            && self.pdelay_halted_until.is_none()
     }
 
-    /// Records a finished exchange and recomputes neighborRateRatio and meanLinkDelay.
+    /// Forgets the link measurements (new responder, or Pdelay halted).
+    pub(crate) fn reset_measurement(&mut self) {
+        self.history.clear();
+        self.delays.clear();
+        self.nrr = None;
+        self.mean_link_delay = None;
+        self.responder = None;
+    }
+
+    /// Records a finished exchange and recomputes neighborRateRatio and meanLinkDelay
+    /// (each only while the neighbour has not asked us to stop computing it).
     pub(crate) fn finish_exchange(
         &mut self,
         t1: Time,
@@ -174,28 +217,38 @@ impl Port {
         resp: PortIdentity,
     ) {
         if self.responder != Some(resp) {
-            self.history.clear();
-            self.delays.clear();
-            self.nrr = None;
-            self.mean_link_delay = None;
+            self.reset_measurement();
             self.responder = Some(resp);
         }
         self.lost = 0;
         let window = self.cfg.pdelay_window.max(2);
-        self.history.push_back((t3, t4));
-        while self.history.len() > window {
-            self.history.pop_front();
+        if self.compute_nrr && self.rate_jumped(t3, t4) {
+            // The neighbour's clock stepped or its rate changed (or ours did, unseen): the
+            // window straddles it, so start again from this exchange. Its delay sample may
+            // straddle the step too: drop it and keep the last meanLinkDelay until the next
+            // exchange, so asCapable does not flap.
+            self.rate_restarts += 1;
+            self.history.clear();
+            self.history.push_back((t3, t4));
+            self.delays.clear();
+            return;
         }
-        if let (Some(&(t3a, t4a)), Some(&(t3b, t4b))) = (self.history.front(), self.history.back())
-        {
-            let den = (t4b - t4a).subnanos();
-            if self.history.len() >= 2 && den > 0 {
-                let r = (t3b - t3a).subnanos() as f64 / den as f64;
-                // A ratio beyond ±1000 ppm is a broken exchange, not an oscillator.
-                if (r - 1.0).abs() < 1e-3 {
-                    self.nrr = Some(r);
+        if self.compute_nrr {
+            self.history.push_back((t3, t4));
+            while self.history.len() > window {
+                self.history.pop_front();
+            }
+            if let (Some(&(t3a, t4a)), Some(&(t3b, t4b))) =
+                (self.history.front(), self.history.back())
+            {
+                let den = (t4b - t4a).subnanos();
+                if self.history.len() >= 2 && den > 0 {
+                    self.nrr = Some((t3b - t3a).subnanos() as f64 / den as f64);
                 }
             }
+        }
+        if !self.compute_mld {
+            return;
         }
         let r = self.nrr.unwrap_or(1.0);
         self.delays.push_back((t4 - t1, t3 - t2));
@@ -206,6 +259,25 @@ impl Port {
             a + (scale(*round, r) - *turn) / 2
         });
         self.mean_link_delay = Some(sum / self.delays.len() as i64);
+    }
+
+    /// Whether the rate from the newest stored exchange to (`t3`, `t4`) is implausible, or
+    /// far from the current estimate.
+    fn rate_jumped(&self, t3: Time, t4: Time) -> bool {
+        let Some(&(t3p, t4p)) = self.history.back() else {
+            return false;
+        };
+        let den = (t4 - t4p).subnanos();
+        if den <= 0 {
+            return true;
+        }
+        let r = (t3 - t3p).subnanos() as f64 / den as f64;
+        // Compared with the estimate only once the window has made one since a restart.
+        (r - 1.0).abs() > self.cfg.max_rate_offset
+            || (self.history.len() >= 2
+                && self
+                    .nrr
+                    .is_some_and(|n| (r - n).abs() > self.cfg.max_rate_change))
     }
 
     /// Moves every stored local-clock reading by `step` after the clock was stepped, and
@@ -231,6 +303,12 @@ impl Port {
         }
         if let Some(s) = &mut self.pending_sync {
             s.rx += step;
+        }
+        if let Some(t) = &mut self.last_sync_sent {
+            *t += step;
+        }
+        if let Some(t) = &mut self.pdelay_halted_until {
+            *t += step;
         }
     }
 
