@@ -7,18 +7,25 @@
 //! - [`schedule`]: [`schedule::synthesize`] places every stream's frame on every hop and
 //!   derives each egress port's gate control list; the result is a [`Schedule`], whose JSON
 //!   form is the contract of `tsn schedule` / `tsn verify`. Streams it cannot place are
-//!   listed with the reason.
+//!   listed with the reason. [`schedule::synthesize_exact`] solves the same constraints as
+//!   an integer linear program (small instances: it places everything or proves it cannot).
 //! - [`verify`]: [`verify::verify`] checks any schedule against the plant, independently of
 //!   the synthesis code: windows, collisions, causality, deadlines, guard bands, list sums and
 //!   a frame-by-frame replay of every egress port with FIFO queues per traffic class.
-//! - The `tsn` binary wraps the three (`validate`, `schedule`, `verify`).
+//! - [`gantt`]: an SVG chart of a schedule, one lane per port; [`tsnkit`]: import of
+//!   tsnkit's CSV dataset format as a plant file.
+//! - The `tsn` binary wraps them (`validate`, `schedule`, `verify`, `gantt`,
+//!   `import-tsnkit`).
 //!
 //! Everything here is pure computation: no clock reads, no sockets, deterministic output for
 //! a given plant. Programming taprio/mqprio over netlink comes in a later module.
 #![deny(missing_docs)]
 
+pub mod apply;
+pub mod gantt;
 pub mod plant;
 pub mod schedule;
+pub mod tsnkit;
 pub mod verify;
 
 pub use crate::plant::Plant;

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tsn::plant::{NodeId, Plant, Stream};
-use tsn::schedule::{Schedule, synthesize};
+use tsn::schedule::Schedule;
 use tsn::verify::verify;
 use tsn_config::ConfigError;
 
@@ -41,6 +41,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Apply a schedule to this host's interfaces (taprio over rtnetlink), all or none.
+    /// Exit codes also: 69 kernel/NIC lacks the qdisc, 77 needs CAP_NET_ADMIN.
+    #[command(after_help = EXIT_CODES)]
+    Apply(tsn::apply::cmd::ApplyArgs),
+    /// Show an interface's qdiscs (taprio schedule with every entry, mqprio, etf, cbs).
+    #[command(after_help = EXIT_CODES)]
+    Show(tsn::apply::cmd::ShowArgs),
     /// Check a plant file and show each stream's route.
     #[command(after_help = EXIT_CODES)]
     Validate {
@@ -58,6 +65,15 @@ enum Command {
         /// Print the JSON schedule on stdout instead of a summary.
         #[arg(long)]
         json: bool,
+        /// `heuristic` (fast, large plants) or `exact` (ILP, small plants).
+        #[arg(long, default_value = "heuristic", value_name = "MODE")]
+        mode: tsn::schedule::Mode,
+        /// Same as `--mode exact`.
+        #[arg(long)]
+        exact: bool,
+        /// Exact mode: stop the solver after SECONDS (keeps the best schedule found).
+        #[arg(long, value_name = "SECONDS")]
+        time_limit: Option<f64>,
     },
     /// Check a JSON schedule (ours or imported) against a plant, replaying every port.
     #[command(after_help = EXIT_CODES)]
@@ -70,22 +86,69 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a schedule as an SVG Gantt chart: per port, gate states and transmissions over
+    /// the hyperperiod.
+    #[command(after_help = EXIT_CODES)]
+    Gantt {
+        /// Plant YAML.
+        plant: PathBuf,
+        /// JSON schedule.
+        schedule: PathBuf,
+        /// The SVG file to write.
+        #[arg(short, long, value_name = "FILE.svg")]
+        output: PathBuf,
+    },
+    /// Convert tsnkit's dataset CSVs (stream,src,dst,size,period,deadline,jitter and
+    /// link,q_num,rate,t_proc,t_prop) into a plant file; node ids become node names.
+    #[command(after_help = EXIT_CODES)]
+    ImportTsnkit {
+        /// tsnkit stream file (`*_task.csv`).
+        streams: PathBuf,
+        /// tsnkit topology file (`*_topo.csv`).
+        topology: PathBuf,
+        /// The plant YAML to write.
+        #[arg(short, long, value_name = "PLANT.yaml")]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Apply(args) => tsn::apply::cmd::run_apply(args).map(ExitCode::from),
+        Command::Show(args) => tsn::apply::cmd::run_show(args).map(ExitCode::from),
         Command::Validate { plant } => validate(plant),
         Command::Schedule {
             plant,
             output,
             json,
-        } => schedule(plant, output.as_deref(), *json),
+            mode,
+            exact,
+            time_limit,
+        } => {
+            let mode = if *exact {
+                tsn::schedule::Mode::Exact
+            } else {
+                *mode
+            };
+            let limit = time_limit.map(std::time::Duration::from_secs_f64);
+            schedule(plant, output.as_deref(), *json, mode, limit)
+        }
         Command::Verify {
             plant,
             schedule,
             json,
         } => verify_cmd(plant, schedule, *json),
+        Command::Gantt {
+            plant,
+            schedule,
+            output,
+        } => gantt_cmd(plant, schedule, output),
+        Command::ImportTsnkit {
+            streams,
+            topology,
+            output,
+        } => import_tsnkit(streams, topology, output),
     };
     match result {
         Ok(code) => code,
@@ -164,9 +227,18 @@ fn validate(path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn schedule(path: &Path, output: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
+fn schedule(
+    path: &Path,
+    output: Option<&Path>,
+    json: bool,
+    mode: tsn::schedule::Mode,
+    time_limit: Option<std::time::Duration>,
+) -> anyhow::Result<ExitCode> {
     let plant = Plant::load(path)?;
-    let schedule = synthesize(&plant);
+    let (schedule, note) = tsn::schedule::synthesize_mode(&plant, mode, time_limit)?;
+    if let Some(note) = note {
+        eprintln!("tsn: {note}");
+    }
     let text = serde_json::to_string_pretty(&schedule)? + "\n";
     if let Some(output) = output {
         std::fs::write(output, &text).with_context(|| format!("writing {}", output.display()))?;
@@ -261,4 +333,37 @@ fn verify_cmd(plant_path: &Path, schedule_path: &Path, json: bool) -> anyhow::Re
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn gantt_cmd(plant: &Path, schedule: &Path, output: &Path) -> anyhow::Result<ExitCode> {
+    let plant = Plant::load(plant)?;
+    let schedule = Schedule::load(schedule)?;
+    std::fs::write(output, tsn::gantt::render(&plant, &schedule))
+        .with_context(|| format!("writing {}", output.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_tsnkit(streams: &Path, topology: &Path, output: &Path) -> anyhow::Result<ExitCode> {
+    let yaml = match tsn::tsnkit::import_files(streams, topology) {
+        Ok(yaml) => yaml,
+        Err(err) => {
+            eprintln!("tsn: {err}");
+            return Ok(ExitCode::from(match err {
+                tsn::tsnkit::ImportError::Read { .. } => EXIT_NO_INPUT,
+                _ => EXIT_CONFIG,
+            }));
+        }
+    };
+    std::fs::write(output, yaml).with_context(|| format!("writing {}", output.display()))?;
+    // Check what we wrote, so problems (a frame longer than its period, a listener out
+    // of reach) are reported against the plant file's lines.
+    let plant = Plant::load(output)?;
+    println!(
+        "{}: {} nodes, {} links, {} streams",
+        output.display(),
+        plant.nodes.len(),
+        plant.ports.len() / 2,
+        plant.streams.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

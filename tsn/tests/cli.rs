@@ -178,3 +178,80 @@ fn usage_and_missing_files() {
     let out = tsn(&["verify", &example("plant-line.yaml"), "/nonexistent/s.json"]);
     assert_eq!(out.status.code(), Some(66));
 }
+
+#[test]
+fn exact_mode_schedules_the_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["plant-line.yaml", "plant-ring.yaml"] {
+        let file = dir.path().join(format!("{name}.json"));
+        let file = file.to_str().unwrap();
+        let out = tsn(&["schedule", "--exact", &example(name), "-o", file]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("exact mode: optimal"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = tsn(&["verify", &example(name), file]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    }
+    let out = tsn(&["schedule", "--mode", "simplex", &example("plant-line.yaml")]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn import_tsnkit_then_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let topo = dir.path().join("1_topo.csv");
+    let task = dir.path().join("1_task.csv");
+    let plant = dir.path().join("plant.yaml");
+    // A tsnkit line topology of 2 switches (ids 0, 1) with end stations 2 and 3.
+    std::fs::write(
+        &topo,
+        "link,q_num,rate,t_proc,t_prop\n\"(0, 1)\",8,1,2000,0\n\"(0, 2)\",8,1,2000,0\n\"(1, \
+         0)\",8,1,2000,0\n\"(1, 3)\",8,1,2000,0\n\"(2, 0)\",8,1,2000,0\n\"(3, 1)\",8,1,2000,0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &task,
+        "stream,src,dst,size,period,deadline,jitter\n0,2,[3],100,2000000,16800,16800\n1,3,[2],\
+         300,400000,31200,31200\n",
+    )
+    .unwrap();
+    let p = |x: &Path| x.to_str().unwrap().to_owned();
+    let out = tsn(&["import-tsnkit", &p(&task), &p(&topo), "-o", &p(&plant)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("4 nodes, 3 links, 2 streams"));
+    let out = tsn(&["validate", &p(&plant)]);
+    assert!(
+        text(&out.stdout).contains("0: 2 -> 0 -> 1 -> 3"),
+        "{}",
+        text(&out.stdout)
+    );
+    let json = dir.path().join("s.json");
+    let out = tsn(&["schedule", &p(&plant), "-o", &p(&json)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = tsn(&["verify", &p(&plant), &p(&json)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // Errors: a missing file exits 66, a malformed row 78 with file and line.
+    let out = tsn(&[
+        "import-tsnkit",
+        "/nonexistent.csv",
+        &p(&topo),
+        "-o",
+        &p(&plant),
+    ]);
+    assert_eq!(out.status.code(), Some(66));
+    std::fs::write(
+        &task,
+        "stream,src,dst,size,period,deadline,jitter\n0,2,3,1,1,1,1\n",
+    )
+    .unwrap();
+    let out = tsn(&["import-tsnkit", &p(&task), &p(&topo), "-o", &p(&plant)]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        text(&out.stderr).contains("1_task.csv:2: dst"),
+        "{}",
+        text(&out.stderr)
+    );
+}
