@@ -10,8 +10,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use switch_ctl::report::SpfReport;
+use switch_ctl::speaker::{self, SpeakerOptions};
 use switch_ctl::topology::{Network, TopologyFile};
-use switch_ctl_core::spf::EctAlgorithm;
+use switch_ctl_core::isis::Config;
+use switch_ctl_core::isis::wire::IsidEntry;
+use switch_ctl_core::spf::{EctAlgorithm, SystemId};
 use tsn_config::ConfigError;
 
 /// EX_NOINPUT (sysexits.h).
@@ -47,6 +50,41 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run IS-IS (level 1, point-to-point circuits) on real interfaces over raw 802.3/LLC
+    /// sockets, keeping the SPB forwarding state current. Needs CAP_NET_RAW.
+    #[command(after_help = "Exit codes: 0 ok (after --duration), 2 usage, 1 socket error.")]
+    Isis {
+        /// Interface to run on, optionally with its SPB link metric (`eth1:10`); repeat.
+        #[arg(long = "interface", value_name = "NAME[:METRIC]", required = true)]
+        interfaces: Vec<String>,
+        /// System ID, `0000.0000.0004`.
+        #[arg(long)]
+        system_id: SystemId,
+        /// Area address in dotted hex.
+        #[arg(long, default_value = "49.0001")]
+        area: String,
+        /// Dynamic hostname (TLV 137).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// IPv4 interface address for TLV 132 (FRR ignores hellos without one); repeat.
+        #[arg(long = "ipv4", value_name = "ADDR")]
+        ipv4: Vec<std::net::Ipv4Addr>,
+        /// Bridge priority of the ECT tie-break.
+        #[arg(long, default_value_t = 0x8000)]
+        priority: u16,
+        /// I-SID served (transmit and receive); repeat.
+        #[arg(long = "isid", value_name = "ISID")]
+        isids: Vec<u32>,
+        /// Pad hellos to the MTU, as FRR does.
+        #[arg(long)]
+        hello_padding: bool,
+        /// Stop after this many seconds.
+        #[arg(long, value_name = "SECS")]
+        duration: Option<f64>,
+        /// Write a JSON status (adjacencies, LSDB, unicast FDB, counters) here on change.
+        #[arg(long, value_name = "FILE")]
+        status: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,28 +94,96 @@ fn main() -> ExitCode {
             topology,
             ect,
             json,
-        } => match spf(&topology, &ect, json) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                if let Some(config) = err.downcast_ref::<ConfigError>() {
-                    eprint!("{}", config.render_snippets());
-                    if matches!(config, ConfigError::Read { .. }) {
-                        eprintln!();
-                        return ExitCode::from(EXIT_NO_INPUT);
-                    }
-                    return ExitCode::from(EXIT_CONFIG);
+        } => spf_main(&topology, &ect, json),
+        Command::Isis {
+            interfaces,
+            system_id,
+            area,
+            hostname,
+            ipv4,
+            priority,
+            isids,
+            hello_padding,
+            duration,
+            status,
+        } => {
+            let run = || -> anyhow::Result<()> {
+                let mut ports = Vec::new();
+                for i in &interfaces {
+                    let (name, metric) = match i.split_once(':') {
+                        Some((n, m)) => (n, m.parse().with_context(|| format!("metric in {i:?}"))?),
+                        None => (i.as_str(), 10),
+                    };
+                    ports.push((name.to_owned(), metric));
                 }
-                // `switch-ctl spf ... | head` is not an error.
-                if err
-                    .downcast_ref::<std::io::Error>()
-                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-                {
-                    return ExitCode::SUCCESS;
+                let mut cfg = Config::new(system_id, Vec::new());
+                cfg.area = parse_area(&area)?;
+                cfg.hostname = hostname;
+                cfg.ipv4_addresses = ipv4.iter().map(|a| a.octets()).collect();
+                cfg.bridge_priority = priority;
+                cfg.isids = isids
+                    .iter()
+                    .map(|&i| IsidEntry::new(i, true, true))
+                    .collect();
+                cfg.hello_padding = hello_padding;
+                let duration = duration
+                    .map(std::time::Duration::try_from_secs_f64)
+                    .transpose()
+                    .context("--duration")?;
+                speaker::run(SpeakerOptions {
+                    interfaces: ports,
+                    config: cfg,
+                    duration,
+                    status,
+                })?;
+                Ok(())
+            };
+            match run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("switch-ctl: {e:#}");
+                    ExitCode::FAILURE
                 }
-                eprintln!("switch-ctl: {err:#}");
-                ExitCode::FAILURE
             }
-        },
+        }
+    }
+}
+
+/// `49.0001` -> [0x49, 0x00, 0x01].
+fn parse_area(text: &str) -> anyhow::Result<Vec<u8>> {
+    let hex: String = text.chars().filter(|&c| c != '.').collect();
+    if hex.is_empty() || !hex.len().is_multiple_of(2) || hex.len() > 26 {
+        anyhow::bail!("area {text:?}: expected 1 to 13 octets of hex such as 49.0001");
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("area {text:?}: not hex"))
+}
+
+fn spf_main(topology: &std::path::Path, ect: &[EctAlgorithm], json: bool) -> ExitCode {
+    match spf(topology, ect, json) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(config) = err.downcast_ref::<ConfigError>() {
+                eprint!("{}", config.render_snippets());
+                if matches!(config, ConfigError::Read { .. }) {
+                    eprintln!();
+                    return ExitCode::from(EXIT_NO_INPUT);
+                }
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            // `switch-ctl spf ... | head` is not an error.
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("switch-ctl: {err:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

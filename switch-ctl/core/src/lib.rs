@@ -7,6 +7,8 @@
 //! - [`isis`]: the IS-IS wire codec, and the protocol instance (adjacencies, flooding,
 //!   LSDB) whose database feeds the SPF. Frames and `now` go in; frames to send and the next
 //!   timer deadline come out.
+//!   [`isis::SpbRib`] turns LSDB changes into incremental SPF updates and reads the
+//!   unicast and I-SID multicast forwarding entries from the trees.
 //! - [`spf`]: shortest-path trees from every bridge with the ECT tie-break, unicast next
 //!   hops and I-SID multicast trees, recomputed incrementally on link changes.
 #![deny(missing_docs)]

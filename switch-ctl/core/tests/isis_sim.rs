@@ -7,13 +7,15 @@
 //! hop reach every destination on the SPF's shortest path and its reverse, and flooding
 //! stays within a per-link bound. Then links and bridges fail and everything reconverges.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::graph::UnGraph;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use switch_ctl_core::isis::wire::{IsidEntry, LspId};
-use switch_ctl_core::isis::{AdjState, Config, Instance, PortConfig};
+use switch_ctl_core::isis::{
+    AdjState, Config, Instance, MulticastEntry, PortConfig, SpbRib, spb_view,
+};
 use switch_ctl_core::spf::{BridgeId, EctAlgorithm, Spf, SystemId, Topology};
 use tsn_netsim::{
     Ctx, Duration, LinkConfig, LinkId, LinkParams, Node, NodeConfig, NodeId, PortId, Simulator,
@@ -22,15 +24,41 @@ use tsn_netsim::{
 use tsn_wire::MacAddress;
 
 /// The adapter: the simulator's callbacks become the core's inputs, its transmits `Ctx::send`.
+/// It also keeps the incremental SPF (`SpbRib`) up to date whenever the database moved, as
+/// a daemon would.
 #[derive(Debug)]
 struct Bridge {
     isis: Instance,
+    rib: SpbRib,
+    rib_at: u64,
+    incremental_updates: u64,
+    full_updates: u64,
 }
 
 impl Bridge {
+    fn new(cfg: Config) -> Self {
+        let rib = SpbRib::new(&cfg.ects, 1);
+        Self {
+            isis: Instance::new(cfg),
+            rib,
+            rib_at: 0,
+            incremental_updates: 0,
+            full_updates: 0,
+        }
+    }
+
     fn flush(&mut self, ctx: &mut Ctx<'_>) {
         while let Some(t) = self.isis.poll_transmit() {
             ctx.send(PortId(t.port as u16), 7, t.frame);
+        }
+        if self.isis.change_count() != self.rib_at {
+            self.rib_at = self.isis.change_count();
+            let u = self.rib.update(self.isis.lsdb());
+            if u.full {
+                self.full_updates += 1;
+            } else if u.link_changes > 0 {
+                self.incremental_updates += 1;
+            }
         }
     }
 }
@@ -132,9 +160,7 @@ fn build(seed: u64, n: usize, extra: usize, ects: &[EctAlgorithm]) -> Net {
         .map(|i| {
             sim.add_node(
                 NodeConfig::new(ports[i].len() as u16),
-                Bridge {
-                    isis: Instance::new(config(i, &ports[i], priorities[i], ects)),
-                },
+                Bridge::new(config(i, &ports[i], priorities[i], ects)),
             )
         })
         .collect();
@@ -163,8 +189,12 @@ fn build(seed: u64, n: usize, extra: usize, ects: &[EctAlgorithm]) -> Net {
 }
 
 impl Net {
+    fn bridge(&self, i: usize) -> &Bridge {
+        self.sim.node::<Bridge>(self.nodes[i]).unwrap()
+    }
+
     fn isis(&self, i: usize) -> &Instance {
-        &self.sim.node::<Bridge>(self.nodes[i]).unwrap().isis
+        &self.bridge(i).isis
     }
 
     /// The topology as the test built it, without failed links and stopped bridges.
@@ -440,12 +470,7 @@ fn bridge_failure_and_restart_jump_the_sequence_number() {
     // It comes back with no memory: its first LSPs have low sequence numbers, the
     // neighbours' copy of seq {old_seq} makes it jump.
     let cfg = net.isis(victim).config().clone();
-    net.sim.restart_node(
-        net.nodes[victim],
-        Bridge {
-            isis: Instance::new(cfg),
-        },
-    );
+    net.sim.restart_node(net.nodes[victim], Bridge::new(cfg));
     let t = net.run_to_convergence(Duration::from_secs(10));
     let isis = net.isis(victim);
     println!(
@@ -462,4 +487,265 @@ fn bridge_failure_and_restart_jump_the_sequence_number() {
         );
     }
     check_forwarding(&net);
+}
+
+/// Every running bridge's incremental SPF equals one full computation over the (converged,
+/// identical) database: the path for every pair and algorithm, the unicast FDB and the I-SID
+/// multicast entries. So all bridges also agree. Multicast entries must also deliver: from
+/// each source, following egress entries bridge by bridge reaches every reachable receiver
+/// once, each hop where the receiving bridge expects it (ingress).
+fn check_rib(net: &Net) {
+    let run = net.running();
+    let view = spb_view(net.isis(run[0]).lsdb());
+    let topo = &view.topology;
+    let n = topo.len();
+    let full = Spf::compute(topo, &net.ects);
+    let ids: Vec<SystemId> = topo.bridges().iter().map(|b| b.system_id).collect();
+    let mut paths = BTreeMap::new();
+    for &ect in &net.ects {
+        for s in 0..n {
+            for d in 0..n {
+                let p = full.path(ect, s, d);
+                paths.insert((ect, s, d), p.map(|p| p.iter().map(|&x| ids[x]).collect()));
+            }
+        }
+    }
+    let ect0 = net.ects[0];
+    let isids: BTreeSet<u32> = view.isids.iter().flatten().map(|e| e.isid()).collect();
+    let has = |x: usize, isid: u32, f: fn(IsidEntry) -> bool| {
+        view.isids[x].iter().any(|&e| e.isid() == isid && f(e))
+    };
+    let mut all_mc = BTreeMap::new();
+    for &i in &run {
+        let b = net.bridge(i);
+        assert_eq!(b.rib.bridges(), ids, "bridge {i}: bridge set");
+        for (&(ect, s, d), want) in &paths {
+            assert_eq!(
+                &b.rib.path(ect, ids[s], ids[d]),
+                want,
+                "bridge {i}: {ect:?} path {s}->{d}"
+            );
+        }
+        assert_eq!(
+            b.rib.unicast_fdb(sys(i), &b.isis.neighbor_ports()),
+            b.isis.unicast_fdb(&view, &full),
+            "bridge {i}: unicast FDB"
+        );
+        let me = topo.find(sys(i)).unwrap();
+        let mut want = BTreeMap::new();
+        for &isid in &isids {
+            let rx: Vec<usize> = (0..n)
+                .filter(|&x| has(x, isid, IsidEntry::receive))
+                .collect();
+            for src in (0..n).filter(|&x| has(x, isid, IsidEntry::transmit)) {
+                let members: Vec<usize> = rx.iter().copied().filter(|&r| r != src).collect();
+                let t = full.multicast_tree(ect0, src, &members).unwrap();
+                let ingress = t.ingress(me).map(|x| ids[x]);
+                let egress: Vec<SystemId> = t
+                    .egress
+                    .get(&me)
+                    .map(|d| d.iter().map(|&x| ids[x]).collect())
+                    .unwrap_or_default();
+                if ingress.is_some() || (me == src && !egress.is_empty()) {
+                    want.insert(
+                        (isid, ids[src]),
+                        MulticastEntry {
+                            ect: ect0,
+                            ingress,
+                            egress,
+                        },
+                    );
+                }
+            }
+        }
+        let got = b.rib.multicast_fdb(sys(i));
+        assert_eq!(got, want, "bridge {i}: multicast entries");
+        all_mc.insert(sys(i), got);
+    }
+    // Delivery walk over the installed entries.
+    for &isid in &isids {
+        for src in (0..n).filter(|&x| has(x, isid, IsidEntry::transmit)) {
+            let mut reached = BTreeSet::from([ids[src]]);
+            let mut stack = vec![ids[src]];
+            while let Some(at) = stack.pop() {
+                let Some(e) = all_mc.get(&at).and_then(|m| m.get(&(isid, ids[src]))) else {
+                    continue;
+                };
+                for &d in &e.egress {
+                    let de = &all_mc[&d][&(isid, ids[src])];
+                    assert_eq!(
+                        de.ingress,
+                        Some(at),
+                        "I-SID {isid}: {d} expects another ingress"
+                    );
+                    assert!(
+                        reached.insert(d),
+                        "I-SID {isid} from {src}: {d} reached twice"
+                    );
+                    stack.push(d);
+                }
+            }
+            for r in (0..n).filter(|&x| x != src && has(x, isid, IsidEntry::receive)) {
+                let reachable = full.tree(ect0, src).unwrap().reaches(r);
+                assert_eq!(
+                    reached.contains(&ids[r]),
+                    reachable,
+                    "I-SID {isid}: {src}->{r}"
+                );
+            }
+        }
+    }
+}
+
+impl Net {
+    /// Whether the running bridges stay connected without link `skip` and bridge `stop`.
+    fn connected_without(&self, skip: Option<usize>, stop: Option<usize>) -> bool {
+        let alive: Vec<usize> = self
+            .running()
+            .into_iter()
+            .filter(|&i| Some(i) != stop)
+            .collect();
+        let mut seen = BTreeSet::from([alive[0]]);
+        let mut stack = vec![alive[0]];
+        while let Some(v) = stack.pop() {
+            for (k, &(a, b, _, id)) in self.links.iter().enumerate() {
+                if Some(k) == skip
+                    || !self.sim.link_is_up(id)
+                    || !alive.contains(&a)
+                    || !alive.contains(&b)
+                {
+                    continue;
+                }
+                let u = if a == v {
+                    b
+                } else if b == v {
+                    a
+                } else {
+                    continue;
+                };
+                if seen.insert(u) {
+                    stack.push(u);
+                }
+            }
+        }
+        seen.len() == alive.len()
+    }
+
+    fn port_of(&self, k: usize, bridge: usize) -> usize {
+        let ends = self.sim.link_ends(self.links[k].3);
+        ends.iter()
+            .find(|(n, _)| *n == self.nodes[bridge])
+            .unwrap()
+            .1
+            .index()
+    }
+
+    fn with_bridge(&mut self, i: usize, f: impl FnOnce(&mut Instance, Time)) {
+        self.sim
+            .with_node(self.nodes[i], |b: &mut Bridge, ctx| {
+                f(&mut b.isis, ctx.now());
+                b.flush(ctx);
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn incremental_spf_follows_the_lsdb_through_random_changes() {
+    let mut net = build(31, 30, 25, &ects());
+    net.run_to_convergence(Duration::from_secs(20));
+    check_rib(&net);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut stopped: Option<usize> = None;
+    let n = net.nodes.len();
+    let mut kinds = BTreeMap::new();
+    for _round in 0..40 {
+        let kind = match rng.random_range(0..7) {
+            0 | 1 => {
+                let k = rng.random_range(0..net.links.len());
+                let (_, _, _, id) = net.links[k];
+                if net.sim.link_is_up(id) {
+                    if !net.connected_without(Some(k), None) {
+                        continue;
+                    }
+                    net.sim.set_link_up(id, false);
+                    "link down"
+                } else {
+                    net.sim.set_link_up(id, true);
+                    "link up"
+                }
+            }
+            2 => {
+                let k = rng.random_range(0..net.links.len());
+                let (a, b, _, _) = net.links[k];
+                let m = rng.random_range(1..6);
+                for x in [a, b] {
+                    if net.sim.node_is_running(net.nodes[x]) {
+                        let port = net.port_of(k, x);
+                        net.with_bridge(x, |isis, now| isis.set_port_metric(now, port, m));
+                    }
+                }
+                net.links[k].2 = m;
+                "metric"
+            }
+            3 => {
+                let i = rng.random_range(0..n);
+                if Some(i) == stopped {
+                    continue;
+                }
+                let p = [0x1000, 0x8000, 0x9000][rng.random_range(0..3)];
+                net.with_bridge(i, |isis, now| isis.set_bridge_priority(now, p));
+                net.priorities[i] = p;
+                "priority"
+            }
+            4 | 5 => {
+                let i = rng.random_range(0..n);
+                if Some(i) == stopped {
+                    continue;
+                }
+                let mut isids = Vec::new();
+                for s in 100..104 {
+                    if rng.random_range(0..2) == 0 {
+                        let (t, r) = (rng.random_range(0..3) > 0, rng.random_range(0..3) > 0);
+                        isids.push(IsidEntry::new(s, t, r));
+                    }
+                }
+                net.with_bridge(i, |isis, now| isis.set_isids(now, isids));
+                "I-SIDs"
+            }
+            _ => match stopped.take() {
+                Some(i) => {
+                    let cfg = net.isis(i).config().clone();
+                    net.sim.restart_node(net.nodes[i], Bridge::new(cfg));
+                    "bridge restart"
+                }
+                None => {
+                    let i = rng.random_range(0..n);
+                    if !net.connected_without(None, Some(i)) {
+                        continue;
+                    }
+                    net.sim.stop_node(net.nodes[i]);
+                    stopped = Some(i);
+                    "bridge stop"
+                }
+            },
+        };
+        *kinds.entry(kind).or_insert(0) += 1;
+        net.run_to_convergence(Duration::from_secs(10));
+        check_rib(&net);
+    }
+    let run = net.running();
+    let incremental: u64 = run.iter().map(|&i| net.bridge(i).incremental_updates).sum();
+    let full: u64 = run.iter().map(|&i| net.bridge(i).full_updates).sum();
+    println!("changes {kinds:?}: {incremental} incremental and {full} full RIB updates");
+    assert!(
+        kinds.len() >= 6,
+        "every kind of change was exercised: {kinds:?}"
+    );
+    // Full recomputation only for priority changes (every bridge, each time), a bridge's
+    // first synchronisation and big batches.
+    assert!(
+        incremental > 5 * full && full > 0,
+        "mostly incremental: {incremental} vs {full}"
+    );
 }

@@ -13,7 +13,8 @@
 //! Reading state: [`Instance::adjacencies`], [`Instance::lsdb`], [`Instance::counters`],
 //! and [`Instance::spb_view`], which turns the LSDB into a [`Topology`] for
 //! [`crate::spf::Spf`] plus the I-SID memberships; [`Instance::unicast_fdb`] maps the SPF's
-//! next hops onto ports.
+//! next hops onto ports. A bridge that runs continuously uses [`super::SpbRib`] instead,
+//! which follows LSDB changes incrementally.
 //!
 //! Hostile input: a frame that does not parse, fails authentication, comes from another
 //! area, breaks the three-way handshake or carries a bad LSP checksum is dropped and counted
@@ -29,6 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use tsn_time::{Duration, Time};
 use tsn_wire::MacAddress;
 
+use super::rib::{Advert, link_metric};
 use super::wire::auth::{self, AuthKey};
 use super::wire::{
     BaseVid, CsnpHeader, ExtIsReach, Frame, IsReachSubTlv, IsidEntry, IsisPacket, Level, LspEntry,
@@ -92,6 +94,9 @@ pub struct Config {
     pub base_vid: u16,
     /// I-SIDs this bridge serves.
     pub isids: Vec<IsidEntry>,
+    /// IPv4 interface addresses (TLV 132) for hellos and the LSP. FRR ignores hellos
+    /// without one on a circuit that has IPv4 ("Neither IPv4 nor IPv6 considered usable").
+    pub ipv4_addresses: Vec<[u8; 4]>,
 }
 
 impl Config {
@@ -120,6 +125,7 @@ impl Config {
             ects: vec![EctAlgorithm::LOW_PATH_ID],
             base_vid: 4051,
             isids: Vec::new(),
+            ipv4_addresses: Vec::new(),
         }
     }
 }
@@ -424,6 +430,45 @@ impl Instance {
         self.run(now);
     }
 
+    /// Changes the SPB metric advertised for `port`'s adjacency (1..=2^24-1); a new LSP
+    /// follows after `lsp_gen_delay`.
+    pub fn set_port_metric(&mut self, now: Time, port: usize, metric: u32) {
+        let Some(p) = self.cfg.ports.get_mut(port) else {
+            return;
+        };
+        p.metric = metric.clamp(1, 0x00ff_ffff);
+        self.reconfigured(now);
+    }
+
+    /// Changes the bridge priority of the ECT tie-break.
+    pub fn set_bridge_priority(&mut self, now: Time, priority: u16) {
+        self.cfg.bridge_priority = priority;
+        self.reconfigured(now);
+    }
+
+    /// Changes the I-SIDs this bridge serves.
+    pub fn set_isids(&mut self, now: Time, isids: Vec<IsidEntry>) {
+        self.cfg.isids = isids;
+        self.reconfigured(now);
+    }
+
+    fn reconfigured(&mut self, now: Time) {
+        if self.started {
+            self.schedule_regen(now);
+            self.run(now);
+        }
+    }
+
+    /// The port of every neighbour with an Up adjacency.
+    pub fn neighbor_ports(&self) -> BTreeMap<SystemId, usize> {
+        self.ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_up())
+            .filter_map(|(i, p)| Some((p.adj.as_ref()?.neighbor, i)))
+            .collect()
+    }
+
     /// A frame arrived on `port`.
     pub fn handle_frame(&mut self, now: Time, port: usize, frame: &[u8]) {
         self.counters.rx_frames += 1;
@@ -719,6 +764,9 @@ impl Instance {
         let mut tlvs: Vec<Tlv> = self.cfg.auth.iter().map(AuthKey::placeholder).collect();
         tlvs.push(Tlv::AreaAddresses(vec![self.cfg.area.clone()]));
         tlvs.push(Tlv::ProtocolsSupported(vec![NLPID_IPV4, NLPID_SPB]));
+        if !self.cfg.ipv4_addresses.is_empty() {
+            tlvs.push(Tlv::IpInterfaceAddresses(self.cfg.ipv4_addresses.clone()));
+        }
         if let Some(h) = &self.cfg.hostname {
             tlvs.push(Tlv::Hostname(
                 h.as_bytes().iter().take(255).copied().collect(),
@@ -998,6 +1046,9 @@ impl Instance {
             },
         };
         tlvs.push(Tlv::P2pAdjacency(tw));
+        if !self.cfg.ipv4_addresses.is_empty() {
+            tlvs.push(Tlv::IpInterfaceAddresses(self.cfg.ipv4_addresses.clone()));
+        }
         tlvs.push(Tlv::MtPortCapability(MtPortCapability {
             mt: 0,
             sub_tlvs: vec![MtPortSubTlv::SpbBaseVids(
@@ -1135,13 +1186,7 @@ impl Instance {
         let Some(me) = topo.find(self.cfg.system_id) else {
             return fdb;
         };
-        let port_of: BTreeMap<SystemId, usize> = self
-            .ports
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.is_up())
-            .filter_map(|(i, p)| Some((p.adj.as_ref()?.neighbor, i)))
-            .collect();
+        let port_of = self.neighbor_ports();
         for &ect in spf.ects() {
             for (dst, b) in topo.bridges().iter().enumerate() {
                 if dst == me {
@@ -1160,68 +1205,36 @@ impl Instance {
 
 /// [`Instance::spb_view`] over any database.
 pub fn spb_view(lsdb: &BTreeMap<LspId, StoredLsp>) -> SpbView {
-    struct Info {
-        priority: u16,
-        spb: bool,
-        neighbors: BTreeMap<SystemId, u32>,
-        isids: Vec<IsidEntry>,
-    }
-    let mut systems: BTreeMap<SystemId, Info> = BTreeMap::new();
-    for (id, l) in lsdb {
-        if l.purged || id.pseudonode != 0 {
-            continue;
+    let mut systems: BTreeMap<SystemId, Advert> = BTreeMap::new();
+    let mut rest = lsdb.iter().peekable();
+    while let Some(&(first, _)) = rest.peek() {
+        let sys = first.system_id;
+        let mut mine = Vec::new();
+        while let Some(e) = rest.next_if(|(id, _)| id.system_id == sys) {
+            mine.push(e);
         }
-        let info = systems.entry(id.system_id).or_insert(Info {
-            priority: BridgeId::DEFAULT_PRIORITY,
-            spb: false,
-            neighbors: BTreeMap::new(),
-            isids: Vec::new(),
-        });
-        for t in &l.pdu.tlvs {
-            match t {
-                Tlv::ProtocolsSupported(n) if n.contains(&NLPID_SPB) => info.spb = true,
-                Tlv::ExtIsReach(v) => {
-                    for r in v.iter().filter(|r| r.neighbor[6] == 0) {
-                        let m = r.spb_metric().unwrap_or(r.metric);
-                        info.neighbors.insert(r.neighbor_system_id(), m);
-                    }
-                }
-                Tlv::MtCapability(m) => {
-                    for s in &m.sub_tlvs {
-                        match s {
-                            MtCapSubTlv::SpbInstance(i) => info.priority = i.bridge_priority,
-                            MtCapSubTlv::SpbmServiceId(s) => info.isids.extend(&s.isids),
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
+        if let Some(a) = Advert::parse(mine) {
+            systems.insert(sys, a);
         }
     }
     let mut view = SpbView::default();
-    for (sys, info) in systems.iter().filter(|(_, i)| i.spb) {
+    for (sys, a) in systems.iter().filter(|(_, a)| a.spb) {
         if view
             .topology
-            .add_bridge(BridgeId::new(info.priority, *sys))
+            .add_bridge(BridgeId::new(a.priority, *sys))
             .is_ok()
         {
-            view.isids.push(info.isids.clone());
+            view.isids.push(a.isids.iter().map(|&(_, e)| e).collect());
         }
     }
-    for (sys, info) in &systems {
-        let Some(a) = view.topology.find(*sys) else {
-            continue;
-        };
-        for (nbr, &m) in &info.neighbors {
-            let (Some(b), Some(back)) = (
-                view.topology.find(*nbr),
-                systems.get(nbr).and_then(|i| i.neighbors.get(sys)),
-            ) else {
-                continue;
-            };
-            if a < b {
-                let _ = view.topology.set_link(a, b, m.max(*back).max(1));
+    for (x, a) in &systems {
+        for y in a.neighbors.keys().filter(|y| *y > x) {
+            if let (Some(i), Some(j), Some(m)) = (
+                view.topology.find(*x),
+                view.topology.find(*y),
+                link_metric(Some(a), systems.get(y), *x, *y),
+            ) {
+                let _ = view.topology.set_link(i, j, m);
             }
         }
     }

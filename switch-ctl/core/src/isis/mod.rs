@@ -4,8 +4,10 @@
 pub mod wire;
 
 mod instance;
+mod rib;
 
 pub use instance::{
     AdjState, Adjacency, Config, Counters, Instance, PortConfig, SpbView, StoredLsp, Transmit,
     spb_view,
 };
+pub use rib::{MulticastEntry, RibUpdate, SpbRib};

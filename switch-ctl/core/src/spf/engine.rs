@@ -188,6 +188,26 @@ impl Spf {
         Ok((0..n).filter(|&s| affected[s]).collect())
     }
 
+    /// Adds a bridge with no links and returns its index. No existing tree changes (the new
+    /// bridge is unreachable until a link to it comes up); its own tree holds only itself.
+    pub fn add_bridge(&mut self, id: super::BridgeId) -> Result<BridgeIndex, TopologyError> {
+        let index = self.topology.add_bridge(id)?;
+        let (old_n, n, k) = (index, index + 1, self.ects.len());
+        for (keys, &e) in self.keys.iter_mut().zip(&self.ects) {
+            keys.push(id.masked(e));
+        }
+        // Layout `(source * k + slot) * n + bridge` depends on n: re-lay the old trees.
+        let mut parents = vec![NONE; n * n * k];
+        if old_n > 0 {
+            for (row, old) in self.parents.chunks_exact(old_n).enumerate() {
+                parents[row * n..row * n + old_n].copy_from_slice(old);
+            }
+        }
+        self.parents = parents;
+        self.graph = Graph::new(&self.topology);
+        Ok(index)
+    }
+
     fn parent_slice(&self, source: BridgeIndex, slot: usize) -> &[u32] {
         let n = self.topology.len();
         let start = (source * self.ects.len() + slot) * n;

@@ -92,6 +92,17 @@ impl Topology {
         Ok(index)
     }
 
+    /// Sets the priority of bridge `v`; returns whether it changed.
+    pub fn set_priority(&mut self, v: BridgeIndex, priority: u16) -> Result<bool, TopologyError> {
+        let b = self
+            .bridges
+            .get_mut(v)
+            .ok_or(TopologyError::UnknownBridge(v))?;
+        let changed = b.priority != priority;
+        b.priority = priority;
+        Ok(changed)
+    }
+
     /// Adds the link `a`-`b` or changes its metric; returns the previous metric, if any.
     pub fn set_link(
         &mut self,
