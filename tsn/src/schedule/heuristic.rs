@@ -9,9 +9,10 @@
 //! - **causality**: it starts no earlier than the frame is enqueued, i.e. the previous hop's
 //!   end + propagation + the bridge's processing delay;
 //! - **flow isolation** (Craciunas et al., RTNS 2016): per port and traffic class, the
-//!   intervals during which frames wait in the class's FIFO queue (from enqueueing to start
-//!   of transmission, at least 1 ns so that two frames never arrive in one queue at the same
-//!   instant, whose order would be undefined) are disjoint. A frame therefore finds its
+//!   intervals during which frames wait in the class's FIFO queue (from enqueueing to the
+//!   start of transmission plus 1 ns, so that two frames never arrive in one queue at the
+//!   same instant, whose order would be undefined) are disjoint; exact mode uses the same
+//!   intervals. A frame therefore finds its
 //!   queue empty and nothing can overtake it or be overtaken; since windows open only the
 //!   class of the frame they were made for, no window can release a waiting frame early.
 //!   This is sufficient, not necessary (frame isolation would admit more schedules).
@@ -36,7 +37,7 @@ pub struct HeuristicOptions {
 
 impl Default for HeuristicOptions {
     fn default() -> Self {
-        Self { max_attempts: 16 }
+        Self { max_attempts: 512 }
     }
 }
 
@@ -61,10 +62,10 @@ struct State<'a> {
 
 /// One placed hop: offset, duration and, for bridge hops, the enqueueing time.
 #[derive(Clone, Copy)]
-struct Placed {
-    offset: u64,
-    duration: u64,
-    arrival: Option<u64>,
+pub(super) struct Placed {
+    pub(super) offset: u64,
+    pub(super) duration: u64,
+    pub(super) arrival: Option<u64>,
 }
 
 /// Schedules every stream of `plant`.
@@ -123,7 +124,7 @@ fn latency(plant: &Plant, stream: &Stream, hops: &[Placed]) -> u64 {
         .unwrap_or(0)
 }
 
-fn to_scheduled(plant: &Plant, stream: &Stream, hops: &[Placed]) -> ScheduledStream {
+pub(super) fn to_scheduled(plant: &Plant, stream: &Stream, hops: &[Placed]) -> ScheduledStream {
     ScheduledStream {
         name: stream.name.clone(),
         period_ns: stream.period_ns,
@@ -251,7 +252,7 @@ impl State<'_> {
                     }
                     room = room.min(queue.distance_to_next(q));
                 }
-                limit = limit.min(arr + room);
+                limit = limit.min((arr + room).saturating_sub(1));
             }
             // Earliest start in [ready, limit] free on the port for every instance.
             let mut start = ready;
@@ -323,7 +324,7 @@ impl State<'_> {
                     .queues
                     .entry((rh.port, tc))
                     .or_insert_with(|| CyclicSet::new(h));
-                let wait = (placed.offset - arr).max(1);
+                let wait = placed.offset - arr + 1;
                 for k in 0..h / period {
                     queue.insert(arr + k * period, wait);
                 }

@@ -20,12 +20,14 @@
 //! (those no scheduled stream uses on the port) are open. Adjacent equal entries are merged
 //! and the durations sum to `cycle_ns` exactly.
 
+mod exact;
 mod gcl;
 mod heuristic;
 mod intervals;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::exact::{ExactError, ExactOptions, ExactOutcome, ExactStatus, synthesize_exact};
 pub use self::gcl::{build_gcl, build_ports};
 pub use self::heuristic::{HeuristicOptions, synthesize, synthesize_with};
 
@@ -122,5 +124,60 @@ impl Schedule {
     /// The gate control list of the port `node -> to`.
     pub fn port(&self, node: &str, to: &str) -> Option<&PortSchedule> {
         self.ports.iter().find(|p| p.node == node && p.to == to)
+    }
+}
+
+/// Which synthesis `tsn schedule` runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// [`synthesize`]: fast, scales to tens of thousands of streams.
+    #[default]
+    Heuristic,
+    /// [`synthesize_exact`]: an ILP for small instances; places all streams or proves that
+    /// it cannot.
+    Exact,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "heuristic" => Ok(Self::Heuristic),
+            "exact" => Ok(Self::Exact),
+            _ => Err(format!("unknown mode {s:?} (heuristic or exact)")),
+        }
+    }
+}
+
+/// Runs the synthesis `mode` on `plant`; for exact mode also a one-line note on how the
+/// solver ended. `time_limit` applies to exact mode only.
+pub fn synthesize_mode(
+    plant: &crate::Plant,
+    mode: Mode,
+    time_limit: Option<std::time::Duration>,
+) -> Result<(Schedule, Option<String>), ExactError> {
+    match mode {
+        Mode::Heuristic => Ok((synthesize(plant), None)),
+        Mode::Exact => {
+            let outcome = synthesize_exact(
+                plant,
+                ExactOptions {
+                    time_limit,
+                    ..ExactOptions::default()
+                },
+            )?;
+            let status = match outcome.status {
+                ExactStatus::Optimal => "optimal (minimal total latency)",
+                ExactStatus::Feasible => "feasible (time limit reached before optimality)",
+                ExactStatus::Infeasible => "proven infeasible",
+                ExactStatus::TimedOut => "time limit reached, no schedule found",
+            };
+            let note = format!(
+                "exact mode: {status}; {} order variables",
+                outcome.order_variables
+            );
+            Ok((outcome.schedule, Some(note)))
+        }
     }
 }
