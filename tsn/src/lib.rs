@@ -14,11 +14,15 @@
 //!   a frame-by-frame replay of every egress port with FIFO queues per traffic class.
 //! - [`gantt`]: an SVG chart of a schedule, one lane per port; [`tsnkit`]: import of
 //!   tsnkit's CSV dataset format as a plant file.
+//! - [`apply`]: turns one node's gate control lists (or a per-interface file) into taprio
+//!   (plus etf children in txtime-assist mode) and 802.1Q VLAN devices with an
+//!   egress-qos-map, and installs them over rtnetlink (crate `tsn-netlink`) on every
+//!   interface or none; [`apply::show`] reads qdiscs back. See `tsn/docs/apply.md`.
 //! - The `tsn` binary wraps them (`validate`, `schedule`, `verify`, `gantt`,
-//!   `import-tsnkit`).
+//!   `import-tsnkit`, `apply`, `show`).
 //!
-//! Everything here is pure computation: no clock reads, no sockets, deterministic output for
-//! a given plant. Programming taprio/mqprio over netlink comes in a later module.
+//! Everything here except [`apply::txn`]'s kernel backend and the `apply`/`show` drivers is
+//! pure computation: no clock reads, no sockets, deterministic output for a given plant.
 #![deny(missing_docs)]
 
 pub mod apply;

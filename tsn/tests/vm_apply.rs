@@ -1,7 +1,8 @@
 //! Boots Debian's kernel once (behind `TSN_REAL_TESTS=1`) and runs `apply_kernel.rs`'s
 //! ignored tests there: a 240-entry schedule read back and replaced, rollback across two
-//! interfaces, mqprio/etf/cbs round trips, frames counted per class, and the `tsn apply` /
-//! `tsn show` binaries on `configs/plant-line.yaml`.
+//! interfaces, mqprio/etf/cbs round trips, frames counted per class, the `tsn apply` /
+//! `tsn show` binaries on `configs/plant-line.yaml`, a VLAN device whose frames carry the PCP
+//! of their priority (and its rollback), and txtime-assist over etf children.
 
 use std::time::Duration;
 
@@ -51,6 +52,8 @@ fn apply_tests_pass_in_vm() {
         "mqprio_etf_and_cbs_round_trip",
         "frames_land_in_their_priority_class",
         "cli_applies_a_plant_schedule_and_shows_it",
+        "vlan_device_tags_each_priority_with_its_pcp_and_rolls_back",
+        "txtime_assist_runs_over_etf_children",
     ] {
         assert!(
             out.output.contains(&format!("test {test} ... ok")),

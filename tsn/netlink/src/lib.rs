@@ -6,6 +6,10 @@
 //! to what iproute2's `tc` sends (test vectors captured with strace, see
 //! `tests/vectors/capture.sh`), without `tc`'s limit of 31 schedule entries.
 //!
+//! Links: [`Link`] encodes 802.1Q VLAN devices with their egress priority -> PCP map
+//! ([`Link::new_vlan`], [`Link::set_vlan_egress`]), byte-identical to `ip link`; read links
+//! back with [`Rtnl::link`].
+//!
 //! Who calls what: build a [`Qdisc`] from [`TaprioOptions`] / [`MqprioOptions`] /
 //! [`EtfOptions`] / [`CbsOptions`], turn it into a message with [`Qdisc::replace_message`],
 //! send it with [`Rtnl::request`] (ack and extended-ack text come back), read qdiscs back
@@ -13,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod etf;
+mod link;
 mod mqprio;
 mod nla;
 mod qdisc;
@@ -20,6 +25,10 @@ mod socket;
 mod taprio;
 
 pub use crate::etf::{CbsOptions, EtfOptions, etf_flags};
+pub use crate::link::{
+    IFF_UP, IFINFOMSG_LEN, Link, LinkData, LinkInfo, QosMapping, RTM_DELLINK, RTM_GETLINK,
+    RTM_NEWLINK, VlanOptions,
+};
 pub use crate::mqprio::{MAX_TC, MqprioOptions, MqprioQopt, PRIORITIES, QOPT_LEN, mode};
 pub use crate::nla::UnknownAttr;
 pub use crate::qdisc::{
@@ -82,6 +91,13 @@ impl Error {
         matches!(self, Self::Kernel { errno, extack, .. }
             if *errno == libc::ENOENT
                 && extack.as_deref().is_some_and(|t| t.contains("qdisc kind is unknown")))
+    }
+
+    /// The kernel does not know the link kind (e.g. no 802.1Q: `8021q` module absent).
+    pub fn is_unknown_link_kind(&self) -> bool {
+        matches!(self, Self::Kernel { errno, extack, .. }
+            if *errno == libc::EOPNOTSUPP
+                && extack.as_deref().is_some_and(|t| t.contains("Unknown device type")))
     }
 
     /// Missing CAP_NET_ADMIN.

@@ -4,6 +4,7 @@ use std::os::fd::AsRawFd as _;
 
 use netlink_sys::{Socket, protocols::NETLINK_ROUTE};
 
+use crate::link::{Link, RTM_NEWLINK};
 use crate::nla::{attrs_flagged, str_of};
 use crate::qdisc::{NLMSG_HDRLEN, Qdisc, RTM_GETQDISC, RTM_NEWQDISC, nlm};
 use crate::{Error, Result};
@@ -148,6 +149,40 @@ impl Rtnl {
                     _ => {}
                 }
             }
+        }
+    }
+}
+
+impl Rtnl {
+    /// The link with index `ifindex` (`RTM_GETLINK`).
+    pub fn link(&mut self, ifindex: i32) -> Result<Link> {
+        let seq = self.next_seq();
+        self.send(&Link::get_message(ifindex, seq)?)?;
+        loop {
+            let n = self.recv()?;
+            for m in messages(&self.buf[..n]) {
+                let (ty, flags, mseq, payload) = m?;
+                if mseq != seq {
+                    continue;
+                }
+                match ty {
+                    RTM_NEWLINK => return Link::parse(payload),
+                    NLMSG_ERROR => {
+                        parse_ack("reading the link", flags, payload)?;
+                        return Err(Error::Malformed("RTM_GETLINK answered by an ack".into()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The link named `name`, or `None` if there is none.
+    pub fn link_by_name(&mut self, name: &str) -> Result<Option<Link>> {
+        match ifindex(name) {
+            Ok(i) => self.link(i).map(Some),
+            Err(Error::NoSuchDevice(_)) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::txn::{self, Target};
-use super::{Mode, PortPlan, base_time, plan_node, tc_lines};
+use super::{Mode, PortPlan, VlanPlan, base_time, plan_node, tc_lines};
 use crate::plant::Plant;
 use crate::schedule::Schedule;
 
@@ -61,9 +61,41 @@ pub struct ApplyArgs {
     /// Minimum time from now to the base time, ns.
     #[arg(long, default_value_t = 0, value_name = "NS")]
     pub lead: u64,
-    /// Print equivalent `tc` commands; touch nothing.
+    /// Also create VLAN device DEV.VID on DEV (an interface being scheduled), up, with
+    /// egress-qos-map p:p (a stream's priority is its PCP). Needs 802.1Q in the kernel.
+    #[arg(long = "vlan", value_name = "DEV.VID", value_parser = parse_vlan)]
+    pub vlans: Vec<(String, u16)>,
+    /// Print equivalent `tc` and `ip` commands; touch nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+fn parse_vlan(s: &str) -> Result<(String, u16), String> {
+    let (dev, vid) = s
+        .rsplit_once('.')
+        .filter(|(d, _)| !d.is_empty())
+        .ok_or_else(|| format!("expected DEV.VID, got {s:?}"))?;
+    let vid: u16 = vid
+        .parse()
+        .ok()
+        .filter(|v| (1..=4094).contains(v))
+        .ok_or_else(|| format!("{s:?}: the VLAN id must be a number 1..=4094"))?;
+    Ok((dev.to_owned(), vid))
+}
+
+/// Adds the `--vlan` devices to the plans of their interfaces.
+fn add_vlans(plans: &mut [PortPlan], vlans: &[(String, u16)]) -> Result<(), String> {
+    for (dev, vid) in vlans {
+        let Some(p) = plans.iter_mut().find(|p| &p.dev == dev) else {
+            let devs: Vec<&str> = plans.iter().map(|p| p.dev.as_str()).collect();
+            return Err(format!(
+                "--vlan {dev}.{vid}: {dev} is not an interface being scheduled ({})",
+                devs.join(", ")
+            ));
+        };
+        p.vlans.push(VlanPlan::identity(dev, *vid));
+    }
+    Ok(())
 }
 
 fn parse_port(s: &str) -> Result<(String, String), String> {
@@ -101,7 +133,7 @@ fn plans(args: &ApplyArgs) -> anyhow::Result<Result<Vec<PortPlan>, String>> {
 /// Runs `tsn apply`; the exit code. Plant, schedule and file errors come back as `Err` for
 /// `main` to report.
 pub fn run_apply(args: &ApplyArgs) -> anyhow::Result<u8> {
-    let plans = match plans(args)? {
+    let plans = match plans(args)?.and_then(|mut p| add_vlans(&mut p, &args.vlans).map(|()| p)) {
         Ok(p) => p,
         Err(msg) => {
             eprintln!("tsn apply: {msg}");
@@ -131,14 +163,12 @@ pub fn run_apply(args: &ApplyArgs) -> anyhow::Result<u8> {
     let targets = |mode: Mode| -> Vec<Target> {
         plans
             .iter()
-            .map(|p| Target {
-                dev: p.dev.clone(),
-                qdiscs: p.qdiscs(
-                    0,
+            .map(|p| {
+                p.target(
                     mode,
                     args.base_time
                         .unwrap_or_else(|| base_time(now_ns, p.cycle_ns, args.lead)),
-                ),
+                )
             })
             .collect()
     };
@@ -163,6 +193,9 @@ pub fn run_apply(args: &ApplyArgs) -> anyhow::Result<u8> {
             for l in tc_lines(&t.dev, &t.qdiscs) {
                 writeln!(out, "{l}")?;
             }
+            for v in &t.vlans {
+                writeln!(out, "{}", v.ip_line(&t.dev))?;
+            }
         }
         return Ok(0);
     }
@@ -174,6 +207,7 @@ pub fn run_apply(args: &ApplyArgs) -> anyhow::Result<u8> {
         && e.rollback_failures.is_empty()
         && !e.source.is_permission()
         && !e.source.is_unknown_kind()
+        && !e.step.contains("VLAN")
         && !matches!(e.source, tsn_netlink::Error::NoSuchDevice(_))
     {
         eprintln!(
@@ -199,6 +233,16 @@ pub fn run_apply(args: &ApplyArgs) -> anyhow::Result<u8> {
                     p.cycle_ns,
                     mode
                 )?;
+                for v in &p.vlans {
+                    writeln!(
+                        out,
+                        "{}: VLAN {} on {}, up, egress-qos-map {}",
+                        v.name,
+                        v.id,
+                        p.dev,
+                        v.egress_map_text()
+                    )?;
+                }
             }
             Ok(0)
         }
@@ -206,7 +250,7 @@ pub fn run_apply(args: &ApplyArgs) -> anyhow::Result<u8> {
             eprintln!("tsn apply: {e}");
             Ok(if e.source.is_permission() {
                 EXIT_NOPERM
-            } else if e.source.is_unknown_kind() {
+            } else if e.source.is_unknown_kind() || e.source.is_unknown_link_kind() {
                 EXIT_UNAVAILABLE
             } else {
                 1

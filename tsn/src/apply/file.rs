@@ -13,6 +13,10 @@
 //!       - { gates: [0], duration: 300us }     # open classes, how long
 //!       - { gates: [1], duration: 300us }
 //!       - { gates: [2], duration: 400us }
+//!     vlan:                                   # optional: an 802.1Q device on top of eth0
+//!       id: 10
+//!       name: eth0.10                         # optional, default DEVICE.ID
+//!       egress-qos-map: [0, 1, 2, 3, 4, 5, 6, 7]  # optional: skb priority -> PCP (identity)
 //! ```
 
 use std::path::Path;
@@ -20,7 +24,7 @@ use std::path::Path;
 use serde::Deserialize;
 use tsn_config::{DurationNs, Issue, YamlPath};
 
-use super::PortPlan;
+use super::{PortPlan, VlanPlan, ifname_problem};
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +54,24 @@ pub struct InterfaceYaml {
     pub max_sdu: Vec<u32>,
     /// The gate control list.
     pub gate_control_list: Vec<GclYaml>,
+    /// An 802.1Q device to create on top of the device.
+    #[serde(default)]
+    pub vlan: Option<VlanYaml>,
+}
+
+/// A VLAN device on top of an interface.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VlanYaml {
+    /// VLAN id, 1..=4094.
+    pub id: u16,
+    /// Device name; default `DEVICE.ID`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// skb priority p (0..=7) -> PCP, 8 entries; default identity (a stream's priority is
+    /// its PCP).
+    #[serde(default)]
+    pub egress_qos_map: Option<Vec<u8>>,
 }
 
 /// One entry.
@@ -164,6 +186,60 @@ fn plans(f: &InterfacesFile, source: &str) -> Result<Vec<PortPlan>, Vec<Issue>> 
                 format!("{} values for {classes} classes", itf.max_sdu.len()),
             ));
         }
+        let mut vlans = Vec::new();
+        if let Some(v) = &itf.vlan {
+            let vp = ip.key("vlan");
+            let mut plan = VlanPlan::identity(&itf.device, v.id);
+            if !(1..=4094).contains(&v.id) {
+                issues.push(Issue::new(vp.key("id"), "must be between 1 and 4094"));
+            }
+            if let Some(n) = &v.name {
+                plan.name.clone_from(n);
+            }
+            if let Some(why) = ifname_problem(&plan.name) {
+                let at = if v.name.is_some() {
+                    vp.key("name")
+                } else {
+                    vp.clone()
+                };
+                issues.push(Issue::new(at, format!("device name {:?} {why}", plan.name)));
+            }
+            if let Some(m) = &v.egress_qos_map {
+                if m.len() == 8 {
+                    for (j, &pcp) in m.iter().enumerate() {
+                        if pcp > 7 {
+                            issues.push(Issue::new(
+                                vp.key("egress-qos-map").index(j),
+                                format!("PCP {pcp} does not exist (PCPs are 0..=7)"),
+                            ));
+                        }
+                    }
+                    plan.egress_pcp.copy_from_slice(m);
+                } else {
+                    issues.push(Issue::new(
+                        vp.key("egress-qos-map"),
+                        format!(
+                            "has {} entries; give 8 (the PCP of skb priorities 0..=7)",
+                            m.len()
+                        ),
+                    ));
+                }
+            }
+            if f.interfaces[..i].iter().any(|o| {
+                o.vlan.as_ref().is_some_and(|ov| {
+                    ov.name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}.{}", o.device, ov.id))
+                        == plan.name
+                })
+            }) {
+                issues.push(Issue::new(
+                    vp.clone(),
+                    format!("VLAN device {:?} appears twice", plan.name),
+                ));
+            }
+            vlans.push(plan);
+        }
         out.push(PortPlan {
             dev: itf.device.clone(),
             label: format!("{source}: interfaces[{i}]"),
@@ -172,6 +248,7 @@ fn plans(f: &InterfacesFile, source: &str) -> Result<Vec<PortPlan>, Vec<Issue>> 
             cycle_ns,
             entries,
             max_sdu: itf.max_sdu.clone(),
+            vlans,
         });
     }
     if issues.is_empty() {

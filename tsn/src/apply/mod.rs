@@ -12,6 +12,11 @@
 //! Queues and map: traffic class N uses tx queue N alone (`1@N`), so a port with T classes
 //! needs a device with at least T tx queues; skb priority p (0..=7) goes to the plant's
 //! `priority-map[p]` and priorities 8..=15 to the class of priority 0 (best effort).
+//!
+//! VLANs: a plan may carry 802.1Q devices on top of its interface ([`VlanPlan`]), created
+//! up with an egress-qos-map (skb priority p -> PCP, identity unless the file says
+//! otherwise: in the plant a stream's priority is its PCP). Frames sent on the VLAN device
+//! keep their skb priority, so the lower device's taprio classifies them by the same map.
 
 pub mod cmd;
 pub mod file;
@@ -22,8 +27,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use tsn_netlink::{
-    CLOCK_TAI, EtfOptions, MqprioQopt, Qdisc, QdiscOptions, Sched, SchedEntry, TC_H_ROOT,
-    TaprioOptions, etf_flags, handle, handle_to_string, taprio_flags,
+    CLOCK_TAI, EtfOptions, Link, MqprioQopt, Qdisc, QdiscOptions, QosMapping, Sched, SchedEntry,
+    TC_H_ROOT, TaprioOptions, etf_flags, handle, handle_to_string, taprio_flags,
 };
 
 use crate::plant::Plant;
@@ -68,6 +73,100 @@ pub struct PortPlan {
     pub entries: Vec<(u8, u64)>,
     /// Per-class largest SDU in bytes (0 or absent: no limit).
     pub max_sdu: Vec<u32>,
+    /// 802.1Q devices to create (or update) on top of `dev`.
+    pub vlans: Vec<VlanPlan>,
+}
+
+/// Longest Linux interface name (`IFNAMSIZ - 1`).
+pub const MAX_IFNAME: usize = 15;
+
+/// An 802.1Q VLAN device on top of a planned interface, with its egress priority -> PCP map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VlanPlan {
+    /// Device name (`LOWER.ID` unless given).
+    pub name: String,
+    /// VLAN id, 1..=4094.
+    pub id: u16,
+    /// skb priority p (0..=7) -> PCP.
+    pub egress_pcp: [u8; 8],
+}
+
+impl VlanPlan {
+    /// VLAN `id` on `lower`, named `LOWER.ID`, priority p sent with PCP p.
+    pub fn identity(lower: &str, id: u16) -> Self {
+        Self {
+            name: format!("{lower}.{id}"),
+            id,
+            egress_pcp: [0, 1, 2, 3, 4, 5, 6, 7],
+        }
+    }
+
+    /// The egress map as netlink mappings, every priority 0..=7 (`p:0` clears an entry).
+    pub fn egress_map(&self) -> Vec<QosMapping> {
+        (0..8u32)
+            .zip(self.egress_pcp)
+            .map(|(from, to)| QosMapping {
+                from,
+                to: u32::from(to),
+            })
+            .collect()
+    }
+
+    /// The creation request for this device on `lower_ifindex`, up.
+    pub fn link(&self, lower_ifindex: i32) -> Link {
+        Link::new_vlan(lower_ifindex, &self.name, self.id, self.egress_map(), true)
+    }
+
+    /// The egress map in `ip` syntax (`0:0 1:1 ...`).
+    pub fn egress_map_text(&self) -> String {
+        let map: Vec<String> = self
+            .egress_map()
+            .iter()
+            .map(|m| format!("{}:{}", m.from, m.to))
+            .collect();
+        map.join(" ")
+    }
+
+    /// The `ip` command equivalent to creating it on `lower`.
+    pub fn ip_line(&self, lower: &str) -> String {
+        format!(
+            "ip link add link {lower} name {} up type vlan id {} egress-qos-map {}",
+            self.name,
+            self.id,
+            self.egress_map_text()
+        )
+    }
+
+    /// What is wrong with it, if anything.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if !(1..=4094).contains(&self.id) {
+            p.push(format!("VLAN id {} is out of range 1..=4094", self.id));
+        }
+        if let Some(why) = ifname_problem(&self.name) {
+            p.push(format!("VLAN device name {:?} {why}", self.name));
+        }
+        if let Some(&pcp) = self.egress_pcp.iter().find(|&&c| c > 7) {
+            p.push(format!(
+                "VLAN {}: PCP {pcp} in the egress-qos-map (PCPs are 0..=7)",
+                self.name
+            ));
+        }
+        p
+    }
+}
+
+/// Why `name` cannot be a Linux interface name, if it cannot.
+pub fn ifname_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name == "." || name == ".." {
+        Some("is not a valid interface name")
+    } else if name.len() > MAX_IFNAME {
+        Some("is longer than 15 bytes (the kernel's limit)")
+    } else if name.contains(['/', ':']) || name.contains(char::is_whitespace) {
+        Some("contains '/', ':' or white space")
+    } else {
+        None
+    }
 }
 
 /// A plan the kernel must never see, with every reason.
@@ -146,6 +245,12 @@ impl PortPlan {
                 self.cycle_ns
             ));
         }
+        for (i, v) in self.vlans.iter().enumerate() {
+            p.extend(v.problems());
+            if self.vlans[..i].iter().any(|o| o.name == v.name) {
+                p.push(format!("VLAN device {} is given twice", v.name));
+            }
+        }
         if self.max_sdu.len() > usize::from(self.num_tc) {
             p.push(format!(
                 "{} max-sdu values for {} classes",
@@ -207,6 +312,15 @@ impl PortPlan {
                 })
                 .collect(),
             unknown: Vec::new(),
+        }
+    }
+
+    /// What [`txn::apply`] needs for this plan: its qdiscs and VLAN devices.
+    pub fn target(&self, mode: Mode, base_time_ns: i64) -> txn::Target {
+        txn::Target {
+            dev: self.dev.clone(),
+            qdiscs: self.qdiscs(0, mode, base_time_ns),
+            vlans: self.vlans.clone(),
         }
     }
 
@@ -312,6 +426,7 @@ pub fn plan_node(
                 .map(|e| (e.gate_mask, e.duration_ns))
                 .collect(),
             max_sdu: Vec::new(),
+            vlans: Vec::new(),
         });
     }
     if plans.is_empty() {

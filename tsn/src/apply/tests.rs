@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
-use tsn_netlink::{Ack, Qdisc, QdiscOptions, TC_H_ROOT};
+use tsn_netlink::{Ack, Link, LinkData, Qdisc, QdiscOptions, TC_H_ROOT};
 
 use super::txn::{self, Kernel, Target};
 use super::*;
@@ -20,6 +20,7 @@ fn plan(entries: Vec<(u8, u64)>, cycle_ns: u64) -> PortPlan {
         cycle_ns,
         entries,
         max_sdu: Vec::new(),
+        vlans: Vec::new(),
     }
 }
 
@@ -172,6 +173,9 @@ struct Model {
     qdiscs: HashMap<i32, Vec<Qdisc>>,
     fail_on: Option<(i32, String)>,
     log: Vec<String>,
+    /// Links by name (the VLAN devices; the ethN devices have no entry).
+    links: HashMap<String, Link>,
+    no_8021q: bool,
 }
 
 fn default_root(ifindex: i32) -> Qdisc {
@@ -240,12 +244,60 @@ impl Kernel for Model {
         *list = vec![default_root(ifindex)];
         Ok(())
     }
+    fn link(&mut self, name: &str) -> tsn_netlink::Result<Option<Link>> {
+        Ok(self.links.get(name).cloned())
+    }
+    fn create_link(&mut self, l: &Link) -> tsn_netlink::Result<Ack> {
+        let name = l.name.clone().unwrap();
+        self.log.push(format!("create link {name}"));
+        if self.no_8021q {
+            return Err(tsn_netlink::Error::Kernel {
+                op: "test".into(),
+                errno: libc::EOPNOTSUPP,
+                extack: Some("Unknown device type".into()),
+            });
+        }
+        assert!(!self.links.contains_key(&name) && !self.devs.contains_key(&name));
+        let mut l = l.clone();
+        l.ifindex = 100 + self.links.len() as i32;
+        // The kernel keeps only non-zero PCPs.
+        if let Some(LinkData::Vlan(v)) = l.info.as_mut().and_then(|i| i.data.as_mut()) {
+            v.egress_qos.as_mut().unwrap().retain(|m| m.to != 0);
+        }
+        self.links.insert(name, l);
+        Ok(Ack::default())
+    }
+    fn change_link(&mut self, l: &Link) -> tsn_netlink::Result<Ack> {
+        self.log.push(format!("change link {}", l.ifindex));
+        let have = self
+            .links
+            .values_mut()
+            .find(|h| h.ifindex == l.ifindex)
+            .unwrap();
+        let Some(LinkData::Vlan(v)) = have.info.as_mut().and_then(|i| i.data.as_mut()) else {
+            panic!("not a VLAN");
+        };
+        let map = v.egress_qos.get_or_insert_with(Vec::new);
+        for m in l.vlan().unwrap().egress_qos.clone().unwrap() {
+            map.retain(|o| o.from != m.from);
+            if m.to != 0 {
+                map.push(m);
+            }
+        }
+        map.sort_by_key(|m| m.from);
+        Ok(Ack::default())
+    }
+    fn delete_link(&mut self, ifindex: i32) -> tsn_netlink::Result<()> {
+        self.log.push(format!("delete link {ifindex}"));
+        self.links.retain(|_, l| l.ifindex != ifindex);
+        Ok(())
+    }
 }
 
 fn target(dev: &str, p: &PortPlan, mode: Mode) -> Target {
     Target {
         dev: dev.into(),
-        qdiscs: p.qdiscs(0, mode, 0),
+        ..p.target(mode, 0)
     }
 }
 
@@ -349,4 +401,171 @@ fn kernel_texts_get_explanations() {
         let h = txn::explain(&e).unwrap_or_default();
         assert!(h.contains(want), "{text}: {h}");
     }
+}
+
+fn vlan_plan(dev: &str, id: u16) -> PortPlan {
+    PortPlan {
+        dev: dev.into(),
+        vlans: vec![VlanPlan::identity(dev, id)],
+        ..plan(vec![(1, 500), (2, 500)], 1000)
+    }
+}
+
+#[test]
+fn vlans_are_created_after_the_qdiscs_and_updated_in_place() {
+    let mut k = Model::with_devs(1);
+    let p = vlan_plan("eth1", 5);
+    txn::apply(&mut k, &[target("eth1", &p, Mode::Software)]).unwrap();
+    let l = &k.links["eth1.5"];
+    assert_eq!((l.lower, l.flags & tsn_netlink::IFF_UP), (Some(1), 1));
+    assert_eq!(l.vlan().unwrap().id, Some(5));
+    assert_eq!(l.vlan().unwrap().egress_pcp(), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(k.log.last().unwrap(), "create link eth1.5");
+    // Again with another map: the existing device is updated, not created.
+    let mut q = p.clone();
+    q.vlans[0].egress_pcp = [1, 1, 1, 1, 6, 6, 6, 6];
+    k.log.clear();
+    txn::apply(&mut k, &[target("eth1", &q, Mode::Software)]).unwrap();
+    assert!(
+        k.log.iter().any(|l| l.starts_with("change link")),
+        "{:?}",
+        k.log
+    );
+    assert_eq!(
+        k.links["eth1.5"].vlan().unwrap().egress_pcp(),
+        [1, 1, 1, 1, 6, 6, 6, 6]
+    );
+}
+
+#[test]
+fn a_failure_deletes_created_vlans_and_restores_old_maps() {
+    let mut k = Model::with_devs(3);
+    // eth1.7 exists with its own map; eth2.8 does not exist yet.
+    let mut old = vlan_plan("eth1", 7);
+    old.vlans[0].egress_pcp = [0, 0, 0, 0, 0, 0, 5, 5];
+    txn::apply(&mut k, &[target("eth1", &old, Mode::Software)]).unwrap();
+    let before = k.links.clone();
+    let before_q: Vec<_> = (1..=3).map(|i| k.qdiscs[&i].clone()).collect();
+    k.fail_on = Some((3, "taprio".into()));
+    let err = txn::apply(
+        &mut k,
+        &[
+            target("eth1", &vlan_plan("eth1", 7), Mode::Software),
+            target("eth2", &vlan_plan("eth2", 8), Mode::Software),
+            target("eth3", &vlan_plan("eth3", 9), Mode::Software),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(err.dev, "eth3");
+    assert_eq!(err.restored, ["eth3", "eth2", "eth1"], "{err}");
+    assert!(err.rollback_failures.is_empty(), "{err}");
+    assert_eq!(k.links, before);
+    assert_eq!(
+        k.links["eth1.7"].vlan().unwrap().egress_pcp(),
+        [0, 0, 0, 0, 0, 0, 5, 5]
+    );
+    for i in 1..=3 {
+        assert_eq!(k.qdiscs[&i], before_q[i as usize - 1]);
+    }
+    assert!(
+        k.log.iter().any(|l| l == "create link eth2.8"),
+        "{:?}",
+        k.log
+    );
+}
+
+#[test]
+fn a_kernel_without_8021q_is_reported_and_rolled_back() {
+    let mut k = Model::with_devs(1);
+    k.no_8021q = true;
+    let before = k.qdiscs[&1].clone();
+    let err = txn::apply(
+        &mut k,
+        &[target("eth1", &vlan_plan("eth1", 5), Mode::Software)],
+    )
+    .unwrap_err();
+    assert!(err.source.is_unknown_link_kind(), "{err}");
+    assert!(err.hint.unwrap().contains("802.1Q"), "{err}");
+    assert!(err.step.contains("VLAN"), "{err}");
+    assert_eq!(err.restored, ["eth1"]);
+    assert_eq!(k.qdiscs[&1], before);
+}
+
+#[test]
+fn a_foreign_device_with_the_vlan_name_stops_everything() {
+    let mut k = Model::with_devs(2);
+    // eth2.5 exists but is VLAN 6 on eth2.
+    let mut other = vlan_plan("eth2", 6);
+    other.vlans[0].name = "eth2.5".into();
+    txn::apply(&mut k, &[target("eth2", &other, Mode::Software)]).unwrap();
+    k.log.clear();
+    let err = txn::apply(
+        &mut k,
+        &[
+            target("eth1", &vlan_plan("eth1", 5), Mode::Software),
+            target("eth2", &vlan_plan("eth2", 5), Mode::Software),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(err.dev, "eth2");
+    assert!(err.to_string().contains("not VLAN 5 on eth2"), "{err}");
+    assert!(k.log.is_empty(), "changed something: {:?}", k.log);
+}
+
+#[test]
+fn vlan_plans_are_checked_and_printed_as_ip_commands() {
+    let mut p = vlan_plan("eth0", 5);
+    p.check(Mode::Software).unwrap();
+    assert_eq!(
+        p.vlans[0].ip_line("eth0"),
+        "ip link add link eth0 name eth0.5 up type vlan id 5 egress-qos-map 0:0 1:1 2:2 3:3 4:4 \
+         5:5 6:6 7:7"
+    );
+    p.vlans.push(VlanPlan {
+        name: "a-very-long-name.4095".into(),
+        id: 4095,
+        egress_pcp: [8, 0, 0, 0, 0, 0, 0, 0],
+    });
+    p.vlans.push(p.vlans[0].clone());
+    let all = p.check(Mode::Software).unwrap_err().problems.join("\n");
+    for want in [
+        "4095 is out of range",
+        "longer than 15",
+        "PCP 8",
+        "given twice",
+    ] {
+        assert!(all.contains(want), "{want}: {all}");
+    }
+}
+
+#[test]
+fn interface_file_vlans_load_with_paths() {
+    let text = "interfaces:\n  - device: va\n    traffic-classes: 2\n    gate-control-list:\n      - { gates: [0, 1], duration: 1ms }\n    vlan:\n      id: 10\n";
+    let plans = file::from_yaml(text, "p.yaml").unwrap();
+    assert_eq!(plans[0].vlans, [VlanPlan::identity("va", 10)]);
+    let custom = text.replace(
+        "id: 10\n",
+        "id: 10\n      name: plc\n      egress-qos-map: [0, 0, 0, 3, 3, 3, 7, 7]\n",
+    );
+    let v = &file::from_yaml(&custom, "p.yaml").unwrap()[0].vlans[0];
+    assert_eq!(
+        (v.name.as_str(), v.egress_pcp),
+        ("plc", [0, 0, 0, 3, 3, 3, 7, 7])
+    );
+    let bad = text.replace(
+        "id: 10\n",
+        "id: 4095\n      name: plc/x\n      egress-qos-map: [0, 9, 0, 0, 0, 0, 0, 0]\n",
+    );
+    let err = file::from_yaml(&bad, "p.yaml").unwrap_err().to_string();
+    for want in [
+        "interfaces[0].vlan.id",
+        "interfaces[0].vlan.name",
+        "interfaces[0].vlan.egress-qos-map[1]",
+        "p.yaml:7:",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    let short = text.replace("id: 10\n", "id: 10\n      egress-qos-map: [1, 2]\n");
+    let err = file::from_yaml(&short, "p.yaml").unwrap_err().to_string();
+    assert!(err.contains("has 2 entries; give 8"), "{err}");
 }

@@ -7,8 +7,15 @@
 //! one someone installed (non-zero handle), it and its children are created again from
 //! what was read. The error carries the kernel's extended-ack text, our explanation and
 //! whatever could not be restored.
+//!
+//! VLAN devices: before the first change each one is looked up; an existing device of that
+//! name must already be that VLAN on that interface (its egress map is then updated), else
+//! nothing is changed. After an interface's qdiscs, its VLAN devices are created (up) or
+//! updated; rollback deletes the ones it created and puts the old egress maps back.
 
-use tsn_netlink::{Ack, Qdisc, QdiscOptions, Rtnl, TC_H_ROOT, TaprioOptions};
+use tsn_netlink::{Ack, Link, Qdisc, QdiscOptions, QosMapping, Rtnl, TC_H_ROOT, TaprioOptions};
+
+use super::VlanPlan;
 
 /// What the transaction needs from the kernel; [`Rtnl`] in production, a model in tests.
 pub trait Kernel {
@@ -20,6 +27,14 @@ pub trait Kernel {
     fn replace(&mut self, q: &Qdisc) -> tsn_netlink::Result<Ack>;
     /// Delete the qdisc attached at `parent`.
     fn delete(&mut self, ifindex: i32, parent: u32) -> tsn_netlink::Result<()>;
+    /// The link named `name`, if any.
+    fn link(&mut self, name: &str) -> tsn_netlink::Result<Option<Link>>;
+    /// Create a link (`ip link add`).
+    fn create_link(&mut self, l: &Link) -> tsn_netlink::Result<Ack>;
+    /// Change a link (`ip link set`).
+    fn change_link(&mut self, l: &Link) -> tsn_netlink::Result<Ack>;
+    /// Delete a link.
+    fn delete_link(&mut self, ifindex: i32) -> tsn_netlink::Result<()>;
 }
 
 impl Kernel for Rtnl {
@@ -43,15 +58,34 @@ impl Kernel for Rtnl {
         })
         .map(drop)
     }
+    fn link(&mut self, name: &str) -> tsn_netlink::Result<Option<Link>> {
+        self.link_by_name(name)
+    }
+    fn create_link(&mut self, l: &Link) -> tsn_netlink::Result<Ack> {
+        let what = format!("creating {}", l.name.as_deref().unwrap_or("a link"));
+        self.request(&what, |seq| l.create_message(seq))
+    }
+    fn change_link(&mut self, l: &Link) -> tsn_netlink::Result<Ack> {
+        self.request("changing the link", |seq| l.change_message(seq))
+    }
+    fn delete_link(&mut self, ifindex: i32) -> tsn_netlink::Result<()> {
+        self.request("deleting the link", |seq| {
+            Link::delete_message(ifindex, seq)
+        })
+        .map(drop)
+    }
 }
 
-/// One interface and the qdiscs it should get (their `ifindex` is filled in here).
+/// One interface, the qdiscs it should get (their `ifindex` is filled in here) and the VLAN
+/// devices to put on top of it.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// Device name.
     pub dev: String,
     /// Root first, then children.
     pub qdiscs: Vec<Qdisc>,
+    /// VLAN devices on top of `dev`.
+    pub vlans: Vec<VlanPlan>,
 }
 
 /// A successful transaction.
@@ -99,7 +133,11 @@ pub fn explain(err: &tsn_netlink::Error) -> Option<&'static str> {
         return None;
     };
     let t = extack.as_deref().unwrap_or("");
-    let rules: [(&str, &'static str); 10] = [
+    let rules: [(&str, &'static str); 11] = [
+        (
+            "Unknown device type",
+            "this kernel lacks 802.1Q VLAN devices (CONFIG_VLAN_8021Q); try `modprobe 8021q`, or apply without the VLAN settings",
+        ),
         (
             "qdisc kind is unknown",
             "this kernel lacks the qdisc (CONFIG_NET_SCH_TAPRIO/MQPRIO/ETF/CBS); try `modprobe sch_taprio`",
@@ -151,6 +189,10 @@ pub fn explain(err: &tsn_netlink::Error) -> Option<&'static str> {
         }
         libc::ERANGE => Some("the base time or a time value is out of the kernel's range"),
         libc::EBUSY => Some("the qdisc is busy; another schedule change is pending"),
+        libc::ENETDOWN => Some(
+            "VLAN devices are created up, which needs the lower device up: `ip link set DEV up` first",
+        ),
+        libc::EEXIST => Some("a device of that name exists already"),
         _ => None,
     }
 }
@@ -176,17 +218,41 @@ pub fn apply(k: &mut impl Kernel, targets: &[Target]) -> Result<Applied, Box<App
         let before = k
             .qdiscs(ifindex)
             .map_err(|e| fail(&t.dev, "reading its qdiscs", e))?;
-        prepared.push((t, ifindex, before));
+        let mut vlans_before = Vec::new();
+        for v in &t.vlans {
+            let step = format!("looking up VLAN device {}", v.name);
+            let old = k.link(&v.name).map_err(|e| fail(&t.dev, &step, e))?;
+            if let Some(l) = &old
+                && !(l.kind() == Some("vlan")
+                    && l.lower == Some(ifindex)
+                    && l.vlan().and_then(|o| o.id) == Some(v.id))
+            {
+                let what = match (l.kind(), l.vlan().and_then(|o| o.id)) {
+                    (Some("vlan"), Some(id)) => format!("VLAN {id} on ifindex {:?}", l.lower),
+                    (Some(kind), _) => format!("a {kind} device"),
+                    (None, _) => "a device without link kind".into(),
+                };
+                let msg = format!(
+                    "{} exists and is {what}, not VLAN {} on {}; remove or rename it",
+                    v.name, v.id, t.dev
+                );
+                return Err(fail(&t.dev, &step, tsn_netlink::Error::Invalid(msg)));
+            }
+            vlans_before.push(old);
+        }
+        prepared.push((t, ifindex, before, vlans_before));
     }
     let mut applied = Applied::default();
-    for (n, (t, ifindex, before)) in prepared.iter().enumerate() {
-        if let Err(mut err) = install(k, t, *ifindex, before, &mut applied) {
-            for (t, ifindex, before) in prepared[..=n].iter().rev() {
-                match restore(k, *ifindex, before) {
-                    Ok(()) => err.restored.push(t.dev.clone()),
-                    Err(f) => err
-                        .rollback_failures
-                        .extend(f.into_iter().map(|f| format!("{}: {f}", t.dev))),
+    for (n, (t, ifindex, before, vlans_before)) in prepared.iter().enumerate() {
+        if let Err(mut err) = install(k, t, *ifindex, before, vlans_before, &mut applied) {
+            for (t, ifindex, before, vlans_before) in prepared[..=n].iter().rev() {
+                let mut problems = restore_vlans(k, t, vlans_before).err().unwrap_or_default();
+                problems.extend(restore(k, *ifindex, before).err().unwrap_or_default());
+                if problems.is_empty() {
+                    err.restored.push(t.dev.clone());
+                } else {
+                    err.rollback_failures
+                        .extend(problems.into_iter().map(|f| format!("{}: {f}", t.dev)));
                 }
             }
             return Err(err);
@@ -200,6 +266,7 @@ fn install(
     t: &Target,
     ifindex: i32,
     before: &[Qdisc],
+    vlans_before: &[Option<Link>],
     applied: &mut Applied,
 ) -> Result<(), Box<ApplyError>> {
     let fail = |step: String, source: tsn_netlink::Error| {
@@ -243,7 +310,58 @@ fn install(
             applied.warnings.push((t.dev.clone(), w));
         }
     }
+    for (v, old) in t.vlans.iter().zip(vlans_before) {
+        let ack = match old {
+            None => k
+                .create_link(&v.link(ifindex))
+                .map_err(|e| fail(format!("creating VLAN device {} (id {})", v.name, v.id), e))?,
+            Some(l) => k
+                .change_link(&Link::set_vlan_egress(l.ifindex, v.egress_map()))
+                .map_err(|e| fail(format!("updating the VLAN egress-qos-map of {}", v.name), e))?,
+        };
+        if let Some(w) = ack.warning {
+            applied.warnings.push((v.name.clone(), w));
+        }
+    }
     Ok(())
+}
+
+/// Deletes the VLAN devices of `t` that did not exist before and puts the old egress map
+/// (priorities 0..=7) back on those that did.
+fn restore_vlans(
+    k: &mut impl Kernel,
+    t: &Target,
+    vlans_before: &[Option<Link>],
+) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    for (v, old) in t.vlans.iter().zip(vlans_before).rev() {
+        let r = match old {
+            None => match k.link(&v.name) {
+                Ok(Some(now)) => k.delete_link(now.ifindex),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            },
+            Some(l) => {
+                let pcp = l.vlan().map(tsn_netlink::VlanOptions::egress_pcp);
+                let map = (0..8u32)
+                    .map(|from| QosMapping {
+                        from,
+                        to: pcp.map_or(0, |p| u32::from(p[from as usize])),
+                    })
+                    .collect();
+                k.change_link(&Link::set_vlan_egress(l.ifindex, map))
+                    .map(drop)
+            }
+        };
+        if let Err(e) = r {
+            problems.push(format!("VLAN device {}: {e}", v.name));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Whether `new` may replace the running `old` in place (same map, clock and flags).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Captures the rtnetlink requests iproute2's `tc` sends for the qdiscs tsn-netlink encodes,
-# as hex, into captures.txt next to this script. The requests are captured with strace even
+# as hex, into captures.txt next to this script, and those `ip link` sends for VLAN devices
+# into links.txt. The requests are captured with strace even
 # when the running kernel rejects them (this host's kernel has no taprio/mqprio/etf/cbs), and
 # `tc` runs in a fresh network namespace so nothing on the host can change: `lo` there has
 # ifindex 1. The sequence number (bytes 8..12) is zeroed so the file is reproducible.
@@ -56,4 +57,34 @@ capture etf-plain qdisc replace dev lo parent 100:2 etf clockid CLOCK_TAI delta 
 capture cbs-software qdisc replace dev lo parent 100:4 cbs idleslope 98688 sendslope -901312 \
     hicredit 153 locredit -1389 offload 0
 capture qdisc-delete-root qdisc del dev lo root
-echo "capture.sh: wrote $out"
+# `ip` first probes the kernel and resolves names with other requests: keep the last one
+# written to its main socket (fd 3).
+capture_ip() { # name, ip args...
+    local name=$1
+    shift
+    local hex
+    hex=$({ unshare -n strace -e trace=sendmsg,sendto -e write=3 -s 0 ip "$@" 2>&1 || true; } |
+        awk '/^(sendmsg|sendto)\(3,/ { hex = "" } /^ \| [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f] / { hex = hex substr($0, 11, 48) }
+             END { print hex }' | tr -d ' \n')
+    if [ -z "$hex" ]; then
+        echo "capture.sh: ip sent nothing for $name: ip $*" >&2
+        exit 1
+    fi
+    hex="${hex:0:16}00000000${hex:24}"
+    printf '[%s]\ncmd = ip %s\nhex = %s\n\n' "$name" "$*" "$hex" >>"$links"
+}
+
+links="$here/links.txt"
+{
+    echo "# rtnetlink requests sent by $(ip -V), captured by capture.sh (strace -e write=3)."
+    echo "# One block per case: the ip command line and the whole netlink message in hex, seq zeroed."
+    echo "# This host's kernel has no 802.1Q: it refuses them, only the requests matter."
+    echo
+} >"$links"
+identity="0:0 1:1 2:2 3:3 4:4 5:5 6:6 7:7"
+capture_ip vlan-add-up link add link lo name lo.5 up type vlan id 5 egress-qos-map $identity
+capture_ip vlan-add-down link add link lo name lo.4094 type vlan id 4094 egress-qos-map \
+    0:0 1:0 2:3 3:3 4:5 5:5 6:7 7:7
+capture_ip vlan-set-egress link set dev lo type vlan egress-qos-map $identity
+capture_ip link-delete link del dev lo
+echo "capture.sh: wrote $out and $links"
