@@ -19,6 +19,7 @@ const LOADERS: &[(&str, Loader)] = &[
     ("plant-", |text, name| {
         tsn::plant::Plant::from_yaml(text, name).map(drop)
     }),
+    ("gptpd-", |text, name| gptpd::config::parse(text, name).map(drop)),
 ];
 
 fn config_files() -> Vec<PathBuf> {
