@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Side by side: dist-bench (dist-over-tsn over UDP) and the same measurement between two
 # real Erlang nodes over standard TCP distribution, in the same run.
-# Usage: bench/compare.sh [PINGS] [SECONDS] [BULK_BYTES]   (defaults 20000 10 8388608)
+# Usage: bench/compare.sh [PINGS] [SECONDS] [BULK_BYTES] [INTERVAL_MS]
+#   (defaults 20000 10 8388608 0; INTERVAL_MS > 0 paces both pingers, one ping per
+#   INTERVAL_MS after each reply, instead of back to back; use fewer PINGS then)
 # Needs erlang-base (erl, erlc, epmd) and jq. Starts epmd on 127.0.0.1 when none runs and
-# stops only the processes it started, by PID.
+# stops only the processes it started, by PID. Our side runs twice: as is, and with the node
+# thread in SCHED_FIFO (--rt-priority 10) when the user may do that (root or RLIMIT_RTPRIO).
 set -euo pipefail
-pings="${1:-20000}"; secs="${2:-10}"; bulk="${3:-8388608}"
+pings="${1:-20000}"; secs="${2:-10}"; bulk="${3:-8388608}"; interval_ms="${4:-0}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
@@ -17,7 +20,10 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --quiet --release --locked -p dist-over-tsn --bin dist-bench --manifest-path "$root/Cargo.toml"
-ours="$("$root/target/release/dist-bench" --json --pings "$pings" --seconds "$secs" --bulk-bytes "$bulk")"
+bench=("$root/target/release/dist-bench" --json --pings "$pings" --seconds "$secs"
+    --bulk-bytes "$bulk" --interval-us "$((interval_ms * 1000))")
+ours="$("${bench[@]}")"
+ours_rt="$("${bench[@]}" --rt-priority 10 2>/dev/null || true)"
 
 erlc -o "$work" "$here/distbench.erl"
 if ! epmd -names >/dev/null 2>&1; then
@@ -28,7 +34,7 @@ common=(-setcookie distbench -noshell -pa "$work" -kernel inet_dist_use_interfac
 erl -name dba@127.0.0.1 "${common[@]}" -eval 'distbench:start_peer()' >"$work/a.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 50); do epmd -names 2>/dev/null | grep -q "name dba " && break; sleep 0.2; done
 theirs="$(timeout 600 erl -name dbb@127.0.0.1 "${common[@]}" \
-    -eval "distbench:run('dba@127.0.0.1', $pings, $bulk, $secs), halt()." | grep '^{')"
+    -eval "distbench:run('dba@127.0.0.1', $pings, $bulk, $secs, $interval_ms), halt()." | grep '^{')"
 
 row() { # label json
     jq -r --arg l "$1" '[$l,
@@ -37,9 +43,11 @@ row() { # label json
         (.bulk_mb_s|tostring)] | @tsv' <<<"$2"
 }
 echo "round trip of a small message (us), idle and while 8 MB messages stream over the same"
-echo "node pair; loopback, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "node pair; loopback, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load average$(uptime | sed 's/.*load average//')"
+[ "$interval_ms" -gt 0 ] && echo "pingers paced: one ping ${interval_ms} ms after each reply"
 {
     printf 'impl\tidle p50\tidle p99\tidle p99.9\tloaded p50\tloaded p99\tloaded p99.9\tbulk MB/s\n'
     row "dist-over-tsn (UDP)" "$ours"
+    [ -n "$ours_rt" ] && row "dist-over-tsn, SCHED_FIFO" "$ours_rt"
     row "Erlang/OTP $(jq -r .otp <<<"$theirs") (TCP dist)" "$theirs"
 } | awk -F'\t' '{ printf "%-30s %9s %9s %10s %10s %10s %12s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'

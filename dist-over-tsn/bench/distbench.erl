@@ -4,7 +4,7 @@
 %% Secs) prints one JSON line: idle and loaded round trips and bulk MB/s, where the bulk
 %% comes from another process on B to `sink` on A over the same connection.
 -module(distbench).
--export([start_peer/0, echo/0, sink/2, run/4]).
+-export([start_peer/0, echo/0, sink/2, run/4, run/5]).
 
 start_peer() ->
     register(echo, spawn(?MODULE, echo, [])),
@@ -21,9 +21,13 @@ sink(C, B) ->
         {stats, Pid} -> Pid ! {C, B}, sink(C, B)
     end.
 
-run(A, N, BulkBytes, Secs) ->
+run(A, N, BulkBytes, Secs) -> run(A, N, BulkBytes, Secs, 0).
+
+%% IntervalMs > 0: wait that long after each reply before the next ping.
+run(A, N, BulkBytes, Secs, IntervalMs) ->
     true = net_kernel:connect_node(A),
     _ = pings(A, 1000, 0, infinity, []),
+    put(interval, IntervalMs),
     Idle = pings(A, N, 0, infinity, []),
     Self = self(),
     Bulk = spawn(fun() -> Bin = binary:copy(<<16#ab>>, BulkBytes), Self ! go, stream(A, Bin) end),
@@ -52,6 +56,10 @@ pings(A, N, I, D, Acc) ->
     case D =/= infinity andalso Now > D of
         true -> Acc;
         false ->
+            case get(interval) of
+                Ms when is_integer(Ms), Ms > 0 -> timer:sleep(Ms);
+                _ -> ok
+            end,
             T0 = erlang:monotonic_time(nanosecond),
             {echo, A} ! {self(), I},
             receive {echo, I} -> ok end,

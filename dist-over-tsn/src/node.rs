@@ -13,7 +13,16 @@
 //!   a normal one from the same sender, and link/monitor/exit signals travel in the control
 //!   class;
 //! - nodes connect explicitly ([`Node::connect`]); sending to a node that is not connected
-//!   drops the message, as Erlang does for an unreachable node.
+//!   drops the message, as Erlang does for an unreachable node; two nodes connecting to each
+//!   other at once end up with one connection (the greater name's handshake wins, as in
+//!   Erlang);
+//! - only the handshake is authenticated (HMAC with the cookie); later datagrams are tied
+//!   to it by connection id and source address, not signed;
+//! - mailboxes are unbounded: flow control bounds the carrier's buffers, not a process that
+//!   does not read its mailbox. A remote message is decoded when its process takes it.
+//!
+//! For low real-time latency, run the node and its real-time processes on one
+//! current-thread runtime and heavy work elsewhere (see [`Node::start`]).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -89,9 +98,41 @@ pub enum NodeEvent {
     Down(String),
 }
 
+/// A mailbox entry. Remote messages stay encoded until the receiving process takes them,
+/// so decoding a large term costs the receiver's time, not the driver's: the driver must
+/// stay free for real-time datagrams.
+#[derive(Debug)]
+enum Envelope {
+    Ready(Msg),
+    Encoded {
+        from: Pid,
+        data: Vec<u8>,
+        /// Where the message term starts in `data` (after the control term).
+        at: usize,
+    },
+}
+
+impl Envelope {
+    fn open(self) -> Option<Msg> {
+        match self {
+            Self::Ready(m) => Some(m),
+            Self::Encoded { from, data, at } => match decode_prefix(&data[at..]) {
+                Ok((term, _)) => Some(Msg::Message {
+                    from: Some(from),
+                    term,
+                }),
+                Err(e) => {
+                    tracing::debug!(?from, error = %e, "dropped a message with a bad term");
+                    None
+                }
+            },
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct ProcEntry {
-    tx: Option<mpsc::UnboundedSender<Msg>>,
+    tx: Option<mpsc::UnboundedSender<Envelope>>,
     links: HashSet<Pid>,
     /// Monitors this process holds: reference -> monitored pid.
     monitoring: HashMap<Reference, Pid>,
@@ -109,6 +150,8 @@ enum Cmd {
         data: Vec<u8>,
     },
     Shutdown,
+    /// Stop without telling peers, as a crash would.
+    Abort,
 }
 
 #[derive(Debug, Default)]
@@ -136,17 +179,32 @@ struct Shared {
     drained: Notify,
 }
 
-/// A running node; cheap to clone.
+/// A running node; cheap to clone. When the last handle (and the last of its processes)
+/// is dropped, the node shuts down.
 #[derive(Clone, Debug)]
 pub struct Node {
     shared: Arc<Shared>,
+    /// `None` in the driver's own handle, so the driver does not keep the node alive.
+    _alive: Option<Arc<Alive>>,
+}
+
+/// Shuts the node down when the last user handle goes.
+#[derive(Debug)]
+struct Alive {
+    cmd: mpsc::UnboundedSender<Cmd>,
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let _ = self.cmd.send(Cmd::Shutdown);
+    }
 }
 
 /// A process: its pid and mailbox. Dropping it is a normal exit.
 #[derive(Debug)]
 pub struct Process {
     pid: Pid,
-    rx: mpsc::UnboundedReceiver<Msg>,
+    rx: mpsc::UnboundedReceiver<Envelope>,
     node: Node,
     exited: bool,
 }
@@ -168,7 +226,12 @@ fn stream_of(from: &Pid, to: &Term) -> u64 {
 
 impl Node {
     /// Starts a node with this carrier configuration on a UDP socket bound to `bind` (port 0
-    /// picks one); must run inside a tokio runtime.
+    /// picks one); its driver is a task on the current tokio runtime.
+    ///
+    /// For low real-time latency, run the node and its real-time processes on one
+    /// current-thread runtime (a message then crosses no thread between socket and
+    /// process) and do heavy work, such as encoding or decoding large terms, on another
+    /// runtime: a task that computes for milliseconds delays every datagram behind it.
     pub async fn start(mut config: Config, bind: SocketAddr) -> Result<Self, Error> {
         let name = Atom::new(&config.name).map_err(|_| Error::Config("node name too long"))?;
         if config.name.is_empty() || config.name.len() > crate::carrier::wire::MAX_NAME {
@@ -195,7 +258,7 @@ impl Node {
             addr,
             send_buffer: config.send_buffer,
             state: Mutex::new(State::default()),
-            cmd: tx,
+            cmd: tx.clone(),
             drained: Notify::new(),
         });
         // The node applies the send limits itself (senders wait, see `send_remote`), so the
@@ -203,7 +266,10 @@ impl Node {
         config.send_buffer = [usize::MAX; 4];
         let endpoint = Endpoint::new(config, seed);
         tokio::spawn(drive(Arc::clone(&shared), socket, endpoint, rx));
-        Ok(Self { shared })
+        Ok(Self {
+            shared,
+            _alive: Some(Arc::new(Alive { cmd: tx })),
+        })
     }
 
     /// The node's name.
@@ -284,6 +350,12 @@ impl Node {
         let _ = self.shared.cmd.send(Cmd::Shutdown);
     }
 
+    /// Stops the node as a crash would: peers are not told and see nodedown only when the
+    /// tick time passes without a word from it.
+    pub fn abort(&self) {
+        let _ = self.shared.cmd.send(Cmd::Abort);
+    }
+
     fn make_ref(&self) -> Reference {
         let mut st = self.state();
         st.next_ref += 1;
@@ -342,22 +414,24 @@ impl Node {
     }
 
     fn deliver(&self, to: u32, msg: Msg) {
+        self.deliver_envelope(to, Envelope::Ready(msg));
+    }
+
+    fn deliver_envelope(&self, to: u32, env: Envelope) {
         if let Some(tx) = self.state().procs.get(&to).and_then(|p| p.tx.as_ref()) {
-            let _ = tx.send(msg);
+            let _ = tx.send(env);
         }
     }
 
-    /// A signal arrived from node `peer`.
-    fn on_remote(&self, peer: &str, data: &[u8]) -> Result<(), &'static str> {
-        let (control, rest) = decode_prefix(data).map_err(|_| "control term")?;
+    /// A signal arrived from node `peer`. Only the control term is decoded here; a message
+    /// term travels to the mailbox still encoded.
+    fn on_remote(&self, peer: &str, data: Vec<u8>) -> Result<(), &'static str> {
+        let (control, rest) = decode_prefix(&data).map_err(|_| "control term")?;
+        let at = data.len() - rest.len();
         let Term::Tuple(fields) = control else {
             return Err("control not a tuple");
         };
-        let message = || -> Result<Term, &'static str> {
-            decode_prefix(rest)
-                .map(|(t, _)| t)
-                .map_err(|_| "message term")
-        };
+        let message = |from: Pid| Envelope::Encoded { from, data, at };
         let pid_at = |i: usize| match fields.get(i) {
             Some(Term::Pid(p)) => Ok(p.clone()),
             _ => Err("pid field"),
@@ -370,14 +444,7 @@ impl Node {
                     return Err("sender not on the peer node");
                 }
                 if self.is_local(&to) {
-                    let term = message()?;
-                    self.deliver(
-                        to.id,
-                        Msg::Message {
-                            from: Some(from),
-                            term,
-                        },
-                    );
+                    self.deliver_envelope(to.id, message(from));
                 }
             }
             6 => {
@@ -385,14 +452,7 @@ impl Node {
                 let name = fields.get(3).and_then(Term::as_atom).ok_or("name")?;
                 let id = self.state().names.get(name).copied();
                 if let Some(id) = id {
-                    let term = message()?;
-                    self.deliver(
-                        id,
-                        Msg::Message {
-                            from: Some(from),
-                            term,
-                        },
-                    );
+                    self.deliver_envelope(id, message(from));
                 }
             }
             1 => {
@@ -644,14 +704,23 @@ impl Process {
         &self.node
     }
 
-    /// The next mailbox entry.
+    /// The next mailbox entry. A remote message is decoded here, by the receiving task;
+    /// one whose term does not decode is dropped (and logged).
     pub async fn recv(&mut self) -> Option<Msg> {
-        self.rx.recv().await
+        loop {
+            if let Some(m) = self.rx.recv().await?.open() {
+                return Some(m);
+            }
+        }
     }
 
     /// The next mailbox entry, if one is there.
     pub fn try_recv(&mut self) -> Option<Msg> {
-        self.rx.try_recv().ok()
+        loop {
+            if let Some(m) = self.rx.try_recv().ok()?.open() {
+                return Some(m);
+            }
+        }
     }
 
     /// Registers this process under `name` on its node; false if the name is taken.
@@ -821,6 +890,20 @@ impl Drop for Process {
     }
 }
 
+/// Puts the calling thread in the real-time class (SCHED_FIFO at `priority`, 1 to 99), for
+/// the thread that runs a node and its real-time processes: it then runs as soon as a
+/// datagram arrives instead of waiting for a time slice behind bulk work. Needs
+/// CAP_SYS_NICE or an RLIMIT_RTPRIO of at least `priority`. Threads and processes started
+/// from this thread afterwards begin in the normal class (`SCHED_RESET_ON_FORK`).
+pub fn set_realtime_priority(priority: u8) -> io::Result<()> {
+    sys::set_fifo(priority)
+}
+
+/// Normal or bulk datagrams sent before the driver looks at its socket and commands again:
+/// one, since on loopback a 64 KiB datagram costs tens of microseconds and a real-time
+/// datagram waiting behind a burst of them waits that much longer.
+const BULK_BURST: usize = 1;
+
 /// The driver: one task per node owning the socket and the endpoint.
 async fn drive(
     shared: Arc<Shared>,
@@ -830,21 +913,31 @@ async fn drive(
 ) {
     let node = Node {
         shared: Arc::clone(&shared),
+        _alive: None,
     };
     let fd = socket.as_raw_fd();
     let mut out = Vec::with_capacity(65536);
     let mut inbuf = vec![0u8; 65536];
     let mut waiting: Vec<(SocketAddr, oneshot::Sender<Result<String, Error>>)> = Vec::new();
     let mut shutting_down = false;
+    let mut priority_ceiling = u32::MAX;
     loop {
         let now = Instant::now();
         // Transmit everything the endpoint has, but look at the socket between bulk
         // datagrams so urgent input is never stuck behind a long burst.
         let mut sent_bulk = 0;
-        while let Some(t) = ep.poll_transmit(now, &mut out) {
+        while let Some((t, payload)) = ep.poll_transmit_parts(now, &mut out) {
+            let tail = payload.as_ref().map_or(&[][..], |p| p.as_slice());
             loop {
                 match socket.try_io(tokio::io::Interest::WRITABLE, || {
-                    sys::send_with_priority(fd, &out, t.dest, t.priority)
+                    sys::send_with_priority_or_lower(
+                        fd,
+                        &out,
+                        tail,
+                        t.dest,
+                        t.priority,
+                        &mut priority_ceiling,
+                    )
                 }) {
                     Ok(_) => break,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -860,12 +953,14 @@ async fn drive(
             }
             if t.class >= Class::Normal {
                 sent_bulk += 1;
-                if sent_bulk >= 4 {
+                if sent_bulk >= BULK_BURST {
                     break;
                 }
             }
         }
+        let mut woke_someone = false;
         while let Some(ev) = ep.poll_event() {
+            woke_someone = true;
             match ev {
                 Event::Connected { name, addr, .. } => {
                     let mut st = node.state();
@@ -904,12 +999,13 @@ async fn drive(
                         .connections()
                         .find(|(c, _)| *c == conn)
                         .map(|(_, n)| n.to_owned());
+                    let len = data.len();
                     if let Some(peer) = peer
-                        && let Err(why) = node.on_remote(&peer, &data)
+                        && let Err(why) = node.on_remote(&peer, data)
                     {
                         tracing::debug!(%peer, why, "dropped bad signal");
                     }
-                    ep.release(conn, class, data.len());
+                    ep.release(conn, class, len);
                 }
             }
         }
@@ -935,7 +1031,13 @@ async fn drive(
             }
         }
         let deadline = ep.poll_timeout();
-        let more_to_send = sent_bulk >= 4;
+        let more_to_send = sent_bulk >= BULK_BURST;
+        if woke_someone || more_to_send {
+            // Let the processes just woken (on a current-thread runtime, the real-time ones
+            // share this thread) run before the next batch of bulk datagrams; otherwise the
+            // driver keeps the thread for as long as the socket stays readable.
+            tokio::task::yield_now().await;
+        }
         tokio::select! {
             biased;
             r = socket.readable() => {
@@ -958,6 +1060,11 @@ async fn drive(
                 // Apply every queued command before transmitting again.
                 loop {
                     match next {
+                        Some(Cmd::Abort) => {
+                            node.state().stopped = true;
+                            shared.drained.notify_waiters();
+                            return;
+                        }
                         None | Some(Cmd::Shutdown) => {
                             let conns: Vec<ConnId> = ep.connections().map(|(c, _)| c).collect();
                             for c in conns {

@@ -153,6 +153,29 @@ async fn links_and_monitors_fire_on_exit_and_on_connection_loss() {
 }
 
 #[tokio::test]
+async fn simultaneous_connects_in_both_directions_give_one_connection() {
+    let a = Node::start(config("a"), local()).await.unwrap();
+    let b = Node::start(config("b"), local()).await.unwrap();
+    let mut downs = a.monitor_nodes();
+    let (ra, rb) = tokio::join!(a.connect(b.local_addr()), b.connect(a.local_addr()));
+    assert_eq!((ra.unwrap(), rb.unwrap()), ("b".to_owned(), "a".to_owned()));
+    assert_eq!(downs.recv().await, Some(NodeEvent::Up("b".into())));
+    // The connection stays: no replacement tears it down afterwards.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        downs.try_recv().is_err(),
+        "no nodedown after a simultaneous connect"
+    );
+    let pa = a.spawn();
+    let mut pb = b.spawn();
+    pa.send(pb.pid(), &atom("hi")).await.unwrap();
+    let Msg::Message { term, .. } = next(&mut pb).await else {
+        panic!()
+    };
+    assert_eq!(term, atom("hi"));
+}
+
+#[tokio::test]
 async fn wrong_cookie_is_refused() {
     let a = Node::start(config("a"), local()).await.unwrap();
     let b = Node::start(Config::new("b", b"other"), local())
@@ -193,51 +216,24 @@ async fn eight_megabyte_messages_interleave_with_small_ones() {
     }
 }
 
-#[test]
-fn nodedown_within_the_tick_time_when_a_peer_dies_silently() {
-    // b runs in its own runtime; dropping the runtime kills it without a Close.
-    let rt_b = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+#[tokio::test]
+async fn nodedown_within_the_tick_time_when_a_peer_dies_silently() {
+    let (a, b) = pair().await;
+    let mut events = a.monitor_nodes();
+    // Idle longer than the tick time: ticks keep it up.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(a.nodes(), ["b"]);
+    // b stops as a crash would: no Close, a must notice the silence.
+    b.abort();
+    let died = tokio::time::Instant::now();
+    let ev = timeout(Duration::from_secs(5), events.recv())
+        .await
         .unwrap();
-    let b = rt_b.block_on(Node::start(config("b"), local())).unwrap();
-    let b_addr = b.local_addr();
-    let rt_a = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    // Keep b's driver running on a thread while a connects.
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-    let runner = std::thread::spawn(move || {
-        rt_b.block_on(async {
-            while stop_rx.try_recv().is_err() {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        });
-        drop(rt_b);
-    });
-    rt_a.block_on(async {
-        let a = Node::start(config("a"), local()).await.unwrap();
-        let mut events = a.monitor_nodes();
-        a.connect(b_addr).await.unwrap();
-        assert_eq!(events.recv().await, Some(NodeEvent::Up("b".into())));
-        // Idle longer than the tick time: ticks keep it up.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(a.nodes(), ["b"]);
-        stop_tx.send(()).unwrap();
-        let died = tokio::time::Instant::now();
-        let ev = timeout(Duration::from_secs(5), events.recv())
-            .await
-            .unwrap();
-        assert_eq!(ev, Some(NodeEvent::Down("b".into())));
-        let took = died.elapsed();
-        // Tick time 800 ms; the last tick from b may be up to a tick interval old.
-        assert!(
-            took <= Duration::from_millis(800 + 300),
-            "nodedown after {took:?}"
-        );
-    });
-    runner.join().unwrap();
-    drop(b);
+    assert_eq!(ev, Some(NodeEvent::Down("b".into())));
+    let took = died.elapsed();
+    // Tick time 800 ms; the last tick from b may be up to a tick interval old.
+    assert!(
+        took >= Duration::from_millis(800 - 200 - 50) && took <= Duration::from_millis(800 + 300),
+        "nodedown after {took:?}"
+    );
 }

@@ -2,8 +2,14 @@
 //! on loopback, idle and while another pair of processes streams 8 MB binaries in the bulk
 //! class over the same connection; plus the bulk throughput.
 //!
-//! `dist-bench [--json] [--pings N] [--seconds S] [--bulk-bytes B]`; it starts its peer node
-//! as a child process (`--serve`, internal).
+//! `dist-bench [--json] [--pings N] [--seconds S] [--bulk-bytes B] [--threads T]
+//! [--rt-priority P] [--interval-us U]`; it starts its peer node as a child process (`--serve`,
+//! internal).
+//!
+//! Each process runs its node and its real-time process (the pinger, the echo) on one
+//! current-thread runtime, and the bulk processes (the streamer, the sink), which encode and
+//! decode 8 MB terms, on a multi-thread runtime of their own: the layout a PLC application
+//! would use.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -13,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Parser;
 use dist_over_tsn::carrier::{Class, Config};
-use dist_over_tsn::node::{Msg, Node, Process};
+use dist_over_tsn::node::{Msg, Node, Process, set_realtime_priority};
 use dist_over_tsn::term::Term;
 
 #[derive(Parser, Debug)]
@@ -31,9 +37,18 @@ struct Args {
     /// Size of each bulk message.
     #[arg(long, default_value_t = 8 << 20)]
     bulk_bytes: usize,
-    /// Tokio worker threads per node (1: a current-thread runtime).
-    #[arg(long, default_value_t = 2)]
+    /// Tokio worker threads per process for the bulk processes (on 2 CPUs, more threads
+    /// only compete with the node thread).
+    #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// SCHED_FIFO priority (1-99) of the thread running the node and the real-time process;
+    /// 0 leaves it in the normal time-sharing class.
+    #[arg(long, default_value_t = 0)]
+    rt_priority: u8,
+    /// Gap between the end of one round trip and the next ping (0: back to back). A paced
+    /// pinger offers the same real-time load whatever its latency, as a cyclic PLC task does.
+    #[arg(long, default_value_t = 0)]
+    interval_us: u64,
     /// Internal: run the peer node (echo and sink) and print its address.
     #[arg(long, hide = true)]
     serve: bool,
@@ -57,28 +72,42 @@ fn atom(s: &str) -> Term {
     Term::atom(s).expect("short atom")
 }
 
+/// Keeps freed 8 MB buffers in glibc's heap for the next message instead of handing them
+/// back to the kernel and faulting fresh zeroed pages in for every message (BEAM's own
+/// allocators cache memory the same way).
+fn keep_large_buffers() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes allocator thresholds; called before any other thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    keep_large_buffers();
     let args = Args::parse();
-    let rt = if args.threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(args.threads)
-            .enable_all()
-            .build()?
-    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let bulk = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .thread_name("bench-bulk")
+        .enable_all()
+        .build()?;
+    if args.rt_priority > 0 {
+        set_realtime_priority(args.rt_priority).context("SCHED_FIFO for the node thread")?;
+    }
     if args.serve {
-        rt.block_on(serve())
+        rt.block_on(serve(bulk.handle()))
     } else {
-        rt.block_on(run(&args))
+        rt.block_on(run(&args, bulk.handle()))
     }
 }
 
 /// The peer: `echo` answers `{echo, X}` to `{Pid, X}` in the real-time class; `sink`
 /// counts what it receives and reports `{Count, Bytes}` to `{stats, Pid}`.
-async fn serve() -> anyhow::Result<()> {
+async fn serve(bulk: &tokio::runtime::Handle) -> anyhow::Result<()> {
     let node = Node::start(config("bench_b"), "127.0.0.1:0".parse()?).await?;
     let mut echo = node.spawn();
     echo.register("echo");
@@ -96,7 +125,7 @@ async fn serve() -> anyhow::Result<()> {
             }
         }
     });
-    tokio::spawn(async move {
+    bulk.spawn(async move {
         let (mut count, mut bytes) = (0_i64, 0_i64);
         while let Some(m) = sink.recv().await {
             match m {
@@ -128,6 +157,12 @@ async fn serve() -> anyhow::Result<()> {
     node.shutdown();
     tokio::time::sleep(Duration::from_millis(50)).await;
     Ok(())
+}
+
+async fn pace(interval_us: u64) {
+    if interval_us > 0 {
+        tokio::time::sleep(Duration::from_micros(interval_us)).await;
+    }
 }
 
 async fn ping(me: &mut Process, i: i64) -> anyhow::Result<Duration> {
@@ -210,10 +245,11 @@ fn json(s: &Summary) -> serde_json::Value {
     })
 }
 
-async fn run(args: &Args) -> anyhow::Result<()> {
+async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .args(["--serve", "--threads", &args.threads.to_string()])
+        .args(["--rt-priority", &args.rt_priority.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -235,6 +271,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     }
     let mut idle = Vec::with_capacity(args.pings);
     for i in 0..args.pings {
+        pace(args.interval_us).await;
         idle.push(ping(&mut me, i as i64).await?);
     }
     let idle = summarise(idle);
@@ -244,7 +281,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let payload = Term::Binary(vec![0xab; args.bulk_bytes]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = std::sync::Arc::clone(&stop);
-    let streamer = tokio::spawn(async move {
+    let streamer = bulk_rt.spawn(async move {
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
             if bulk
                 .send_named("bench_b", "sink", &payload, Class::Bulk)
@@ -261,6 +298,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let mut loaded = Vec::new();
     let mut i = 1_000_000_i64;
     while t0.elapsed().as_secs_f64() < args.seconds {
+        pace(args.interval_us).await;
         loaded.push(ping(&mut me, i).await?);
         i += 1;
     }
@@ -282,6 +320,8 @@ async fn run(args: &Args) -> anyhow::Result<()> {
             "loaded": json(&loaded),
             "bulk_mb_s": mb_s.round(),
             "bulk_bytes": args.bulk_bytes,
+            "rt_priority": args.rt_priority,
+            "interval_us": args.interval_us,
         });
         println!("{v}");
     } else {

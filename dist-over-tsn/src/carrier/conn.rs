@@ -8,10 +8,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::wire::{AckRepr, DataRepr, emit_data_header};
-use super::{CLASSES, Class, Config, Stats};
+use super::{CLASSES, Class, Config, Payload, Stats};
 
 /// Most out-of-order datagrams a class holds; more are dropped (the sender retransmits).
 const MAX_OOO: u64 = 4096;
+
+/// In-order bytes after which an acknowledgement goes out at once instead of after
+/// `ack_delay`: a stream of data keeps its sender's window moving, while a lone small
+/// message costs its receiver no acknowledgement datagram of its own (and its sender no
+/// wakeup) until the delay, by when more may be acknowledged at once.
+const ACK_EVERY_BYTES: usize = 16 << 10;
 
 #[derive(Debug)]
 struct OutMsg {
@@ -56,16 +62,34 @@ struct Held {
     payload: Vec<u8>,
 }
 
+#[derive(Debug)]
+struct Partial {
+    buf: Vec<u8>,
+    reserved: usize,
+    /// The length the first fragment announced; every fragment must agree.
+    total: u32,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct RecvClass {
     next: u64,
     ooo: BTreeMap<u64, Held>,
     ooo_bytes: usize,
-    partial: HashMap<u32, Vec<u8>>,
+    partial: HashMap<u32, Partial>,
     partial_bytes: usize,
+    /// Capacity reserved up front for messages in reassembly, at most `max_reassembly`.
+    partial_reserved: usize,
     /// Complete messages handed out as events and not yet taken by the application.
     pub(super) ready_bytes: usize,
     ever: bool,
+}
+
+impl RecvClass {
+    /// A message leaves reassembly: its bytes and reservation no longer count.
+    fn forget(&mut self, p: &Partial) {
+        self.partial_bytes -= p.buf.len();
+        self.partial_reserved -= p.reserved;
+    }
 }
 
 /// Why a connection ended.
@@ -92,7 +116,12 @@ pub(super) struct Connection {
     pub(super) last_send: Instant,
     pub(super) send: [SendClass; 4],
     pub(super) recv: [RecvClass; 4],
+    /// An acknowledgement is owed now.
     pub(super) ack_pending: [bool; 4],
+    /// An acknowledgement is owed at this instant (delayed acknowledgement).
+    pub(super) ack_at: [Option<Instant>; 4],
+    /// In-order bytes received since the last acknowledgement.
+    unacked_bytes: [usize; 4],
     pub(super) tick_pending: bool,
     srtt: Option<Duration>,
     rttvar: Duration,
@@ -114,6 +143,8 @@ impl Connection {
             send: Default::default(),
             recv: Default::default(),
             ack_pending: [false; 4],
+            ack_at: [None; 4],
+            unacked_bytes: [0; 4],
             tick_pending: false,
             srtt: None,
             rttvar: Duration::ZERO,
@@ -146,14 +177,25 @@ impl Connection {
     pub(super) fn on_data(
         &mut self,
         d: &DataRepr<'_>,
+        now: Instant,
         config: &Config,
         stats: &mut Stats,
         out: &mut Vec<Delivered>,
     ) {
         let c = d.class as usize;
-        self.ack_pending[c] = true;
         let rc = &mut self.recv[c];
         rc.ever = true;
+        // Duplicates and gaps are acknowledged at once, so the sender recovers quickly.
+        if d.seq != rc.next {
+            self.ack_pending[c] = true;
+        } else {
+            self.unacked_bytes[c] += d.payload.len();
+            if self.unacked_bytes[c] >= ACK_EVERY_BYTES || config.ack_delay.is_zero() {
+                self.ack_pending[c] = true;
+            } else if self.ack_at[c].is_none() {
+                self.ack_at[c] = Some(now + config.ack_delay);
+            }
+        }
         if d.seq < rc.next || rc.ooo.contains_key(&d.seq) {
             stats.rx_duplicate += 1;
             return;
@@ -211,7 +253,7 @@ impl Connection {
         if first {
             if let Some(old) = rc.partial.remove(&msg) {
                 // A peer that restarts a message id mid-message is broken: drop both.
-                rc.partial_bytes -= old.len();
+                rc.forget(&old);
                 stats.rx_bad_fragment += 1;
                 return;
             }
@@ -226,36 +268,48 @@ impl Connection {
                 stats.rx_oversized += 1;
                 return;
             }
-            // Grow with the fragments rather than trusting `total` up front.
-            let mut buf = Vec::with_capacity((total as usize).min(1 << 20));
+            // Reserve the whole message at once (growing by doubling would copy it about
+            // once more), but trust `total` only as far as the reassembly budget goes: the
+            // sum of reservations stays within `max_reassembly`.
+            let reserved =
+                (total as usize).min(config.max_reassembly.saturating_sub(rc.partial_reserved));
+            let mut buf = Vec::with_capacity(reserved.max(payload.len()));
             buf.extend_from_slice(payload);
             rc.partial_bytes += payload.len();
-            rc.partial.insert(msg, buf);
+            rc.partial_reserved += reserved;
+            rc.partial.insert(
+                msg,
+                Partial {
+                    buf,
+                    reserved,
+                    total,
+                },
+            );
             return;
         }
-        let Some(buf) = rc.partial.get_mut(&msg) else {
+        let Some(p) = rc.partial.get_mut(&msg) else {
             // Its first fragment was refused (oversized) or it never existed.
             stats.rx_bad_fragment += 1;
             return;
         };
-        if buf.len() != offset as usize || rc.partial_bytes + payload.len() > config.max_reassembly
+        // The wire check keeps each fragment inside its own `total`; here every fragment
+        // must continue the message and announce the same length as the first.
+        if p.buf.len() != offset as usize
+            || total != p.total
+            || rc.partial_bytes + payload.len() > config.max_reassembly
         {
-            let len = buf.len();
-            rc.partial.remove(&msg);
-            rc.partial_bytes -= len;
+            if let Some(p) = rc.partial.remove(&msg) {
+                rc.forget(&p);
+            }
             stats.rx_bad_fragment += 1;
             return;
         }
-        buf.extend_from_slice(payload);
+        p.buf.extend_from_slice(payload);
         rc.partial_bytes += payload.len();
-        if last {
-            let Some(buf) = rc.partial.remove(&msg) else {
-                return;
-            };
-            rc.partial_bytes -= buf.len();
-            debug_assert_eq!(buf.len(), total as usize);
-            rc.ready_bytes += buf.len();
-            out.push((class, buf));
+        if last && let Some(p) = rc.partial.remove(&msg) {
+            rc.forget(&p);
+            rc.ready_bytes += p.buf.len();
+            out.push((class, p.buf));
         }
     }
 
@@ -368,8 +422,9 @@ impl Connection {
             .map(|t| t + rto)
     }
 
-    /// Writes one Data datagram of `class` into `buf` (after the common header the caller
-    /// wrote) if the class has something it may send. Retransmissions go first.
+    /// Writes the data header of one Data datagram of `class` into `buf` (after the common
+    /// header the caller wrote) and returns its payload, if the class has something it may
+    /// send. Retransmissions go first.
     pub(super) fn poll_data(
         &mut self,
         class: Class,
@@ -377,7 +432,7 @@ impl Connection {
         config: &Config,
         stats: &mut Stats,
         buf: &mut Vec<u8>,
-    ) -> bool {
+    ) -> Option<Payload> {
         let sc = &mut self.send[class as usize];
         if sc.lost > 0
             && let Some((&seq, f)) = sc.inflight.iter_mut().find(|(_, f)| f.lost)
@@ -399,15 +454,15 @@ impl Connection {
                 total,
                 f.offset as u32,
             );
-            buf.extend_from_slice(&f.data[f.offset..end]);
-            return true;
+            return Some(Payload {
+                data: Arc::clone(&f.data),
+                range: f.offset..end,
+            });
         }
-        let Some((_, queue)) = sc.streams.front_mut() else {
-            return false;
-        };
+        let (_, queue) = sc.streams.front_mut()?;
         let Some(msg) = queue.front_mut() else {
             sc.streams.pop_front();
-            return false;
+            return None;
         };
         let max_payload = config.max_payload();
         let len = (msg.data.len() - msg.sent).min(max_payload);
@@ -417,7 +472,7 @@ impl Connection {
         // One fragment may always be in flight when the peer has room for it, so a window
         // smaller than a fragment cannot stall a class.
         if sc.inflight_bytes + len > window && !(sc.inflight_bytes == 0 && len <= window.max(1)) {
-            return false;
+            return None;
         }
         let seq = sc.next_seq;
         sc.next_seq += 1;
@@ -433,7 +488,10 @@ impl Connection {
             total as u32,
             offset as u32,
         );
-        buf.extend_from_slice(&msg.data[offset..offset + len]);
+        let payload = Payload {
+            data: Arc::clone(&msg.data),
+            range: offset..offset + len,
+        };
         msg.sent += len;
         sc.inflight.insert(
             seq,
@@ -458,7 +516,7 @@ impl Connection {
         {
             sc.streams.push_back(entry);
         }
-        true
+        Some(payload)
     }
 
     /// Whether `class` has a datagram to send now (ignoring the window for retransmits).
@@ -467,11 +525,24 @@ impl Connection {
         sc.lost > 0 || !sc.streams.is_empty()
     }
 
-    /// Any acknowledgement or tick due.
-    pub(super) fn classes_with_ack(&self) -> impl Iterator<Item = Class> + '_ {
-        CLASSES
-            .into_iter()
-            .filter(|&c| self.ack_pending[c as usize])
+    /// Classes whose acknowledgement is due at `now`.
+    pub(super) fn classes_with_ack(&self, now: Instant) -> impl Iterator<Item = Class> + '_ {
+        CLASSES.into_iter().filter(move |&c| {
+            self.ack_pending[c as usize] || self.ack_at[c as usize].is_some_and(|t| t <= now)
+        })
+    }
+
+    /// The acknowledgement of `class` is going out: nothing is owed any more.
+    pub(super) fn acked(&mut self, class: Class) {
+        let c = class as usize;
+        self.ack_pending[c] = false;
+        self.ack_at[c] = None;
+        self.unacked_bytes[c] = 0;
+    }
+
+    /// The earliest delayed acknowledgement.
+    pub(super) fn next_ack(&self) -> Option<Instant> {
+        self.ack_at.iter().flatten().min().copied()
     }
 
     pub(super) fn tick_interval(config: &Config) -> Duration {
@@ -486,6 +557,12 @@ impl Connection {
                 self.ack_pending[c as usize] = true;
             }
         }
+    }
+
+    /// Capacity reserved for messages in reassembly, across classes.
+    #[cfg(test)]
+    pub(super) fn reserved(&self) -> usize {
+        self.recv.iter().map(|r| r.partial_reserved).sum()
     }
 
     /// Bytes held for this connection across classes (for tests and stats).

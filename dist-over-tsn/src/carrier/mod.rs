@@ -98,6 +98,9 @@ pub struct Config {
     /// Ticks per tick time when idle.
     pub tick_intensity: u32,
     /// SO_PRIORITY per class, so a TSN host maps each class to its taprio class and PCP.
+    /// The defaults follow Linux's `TC_PRIO_*` (control 7, interactive 6, best effort 0,
+    /// bulk 2), so even the default `pfifo_fast` qdisc puts control and real-time in its
+    /// first band, normal in the second and bulk in the third.
     pub priorities: [u32; 4],
     /// Bytes in flight per class (the sender's cap on top of the receiver's window).
     pub window: [usize; 4],
@@ -113,6 +116,9 @@ pub struct Config {
     pub max_reassembly: usize,
     /// Lower bound of the retransmission timeout.
     pub min_rto: Duration,
+    /// How long an acknowledgement of a few small in-order datagrams may wait for more
+    /// (zero: acknowledge at once). Keep it well under `min_rto`.
+    pub ack_delay: Duration,
     /// Interval between handshake retries.
     pub handshake_retry: Duration,
     /// Handshake attempts give up after this.
@@ -123,7 +129,7 @@ pub struct Config {
 
 impl Config {
     /// Defaults for a 1500-byte Ethernet path: tick time 60 s (as Erlang), SO_PRIORITY
-    /// 6/5/2/1 (all usable without CAP_NET_ADMIN), 64 MiB messages.
+    /// 7/6/0/2 (the node lowers 7 to 6 when it lacks CAP_NET_ADMIN), 64 MiB messages.
     pub fn new(name: &str, cookie: &[u8]) -> Self {
         Self {
             name: name.to_owned(),
@@ -131,7 +137,7 @@ impl Config {
             mtu: 1472,
             tick_time: Duration::from_secs(60),
             tick_intensity: 4,
-            priorities: [6, 5, 2, 1],
+            priorities: [7, 6, 0, 2],
             window: [64 << 10, 64 << 10, 256 << 10, 256 << 10],
             recv_buffer: [1 << 20, 1 << 20, 4 << 20, 4 << 20],
             send_buffer: [1 << 20, 1 << 20, 16 << 20, 32 << 20],
@@ -139,6 +145,7 @@ impl Config {
             max_partial_messages: 256,
             max_reassembly: 128 << 20,
             min_rto: Duration::from_millis(5),
+            ack_delay: Duration::from_millis(1),
             handshake_retry: Duration::from_millis(200),
             handshake_timeout: Duration::from_secs(5),
             max_pending_handshakes: 64,
@@ -247,6 +254,21 @@ pub struct Stats {
     pub tx_datagrams: u64,
     /// Data datagrams sent again.
     pub tx_retransmit: u64,
+}
+
+/// The payload of a Data datagram, shared with the send queue so it goes out without a copy
+/// (see [`Endpoint::poll_transmit_parts`]).
+#[derive(Clone, Debug)]
+pub struct Payload {
+    data: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+}
+
+impl Payload {
+    /// The bytes that follow the header.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.data[self.range.clone()]
+    }
 }
 
 /// Where and how to send the datagram [`Endpoint::poll_transmit`] wrote.
@@ -549,6 +571,27 @@ impl Endpoint {
             self.stats.rx_malformed += 1;
             return;
         }
+        // Simultaneous connect: both sides are initiating. As in Erlang, the greater name's
+        // handshake wins and the other side abandons its own to answer this one, so both
+        // end up with the same single connection instead of each replacing the other's.
+        if let Some(&mine) = self
+            .initiating
+            .iter()
+            .find_map(|(id, i)| (i.addr == from).then_some(id))
+        {
+            match self.config.name.as_str().cmp(name_a) {
+                std::cmp::Ordering::Greater => {
+                    tracing::debug!(%from, "simultaneous connect: our handshake wins");
+                    return;
+                }
+                std::cmp::Ordering::Less => {
+                    tracing::debug!(%from, "simultaneous connect: answering theirs");
+                    self.initiating.remove(&mine);
+                }
+                // Same name on both sides is a misconfiguration; let both handshakes run.
+                std::cmp::Ordering::Equal => {}
+            }
+        }
         // A retried Hello gets the same Challenge again.
         if let Some(r) = self
             .responding
@@ -731,7 +774,7 @@ impl Endpoint {
                     return;
                 }
                 let mut out = Vec::new();
-                c.on_data(&d, &self.config, &mut self.stats, &mut out);
+                c.on_data(&d, now, &self.config, &mut self.stats, &mut out);
                 for (class, data) in out {
                     self.events.push_back(Event::Message {
                         conn: ConnId(id),
@@ -807,6 +850,7 @@ impl Endpoint {
                 Some(c.last_recv + self.config.tick_time),
                 Some(c.last_send + tick),
                 c.next_rto(&self.config),
+                c.next_ack(),
                 c.confirm.map(|(_, at)| at + self.config.handshake_retry),
             ]
         });
@@ -832,16 +876,34 @@ impl Endpoint {
     /// then acknowledgements and ticks, then data by strict class priority, connections
     /// served round robin.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let (t, payload) = self.poll_transmit_parts(now, buf)?;
+        if let Some(p) = payload {
+            buf.extend_from_slice(p.as_slice());
+        }
+        Some(t)
+    }
+
+    /// As [`Self::poll_transmit`], but a Data datagram's payload is returned beside the
+    /// header in `buf` instead of copied after it: the datagram is `buf` then the payload,
+    /// for a gathering send (`sendmsg` with two iovecs).
+    pub fn poll_transmit_parts(
+        &mut self,
+        now: Instant,
+        buf: &mut Vec<u8>,
+    ) -> Option<(Transmit, Option<Payload>)> {
         buf.clear();
         let prio = self.config.priorities;
         if let Some((dest, data)) = self.control_out.pop_front() {
             *buf = data;
             self.stats.tx_datagrams += 1;
-            return Some(Transmit {
-                dest,
-                class: Class::Control,
-                priority: prio[0],
-            });
+            return Some((
+                Transmit {
+                    dest,
+                    class: Class::Control,
+                    priority: prio[0],
+                },
+                None,
+            ));
         }
         let n = self.order.len();
         // Acknowledgements and ticks first, at control priority.
@@ -850,30 +912,36 @@ impl Endpoint {
             let Some(c) = self.conns.get_mut(&id) else {
                 continue;
             };
-            let due = c.classes_with_ack().next();
+            let due = c.classes_with_ack(now).next();
             if let Some(class) = due {
-                c.ack_pending[class as usize] = false;
+                c.acked(class);
                 let ack = c.ack_for(class, &self.config);
                 Repr::Ack(ack).emit(c.peer_conn, buf);
                 c.last_send = now;
                 c.tick_pending = false;
                 self.stats.tx_datagrams += 1;
-                return Some(Transmit {
-                    dest: c.addr,
-                    class: Class::Control,
-                    priority: prio[0],
-                });
+                return Some((
+                    Transmit {
+                        dest: c.addr,
+                        class: Class::Control,
+                        priority: prio[0],
+                    },
+                    None,
+                ));
             }
             if c.tick_pending {
                 c.tick_pending = false;
                 Repr::Tick.emit(c.peer_conn, buf);
                 c.last_send = now;
                 self.stats.tx_datagrams += 1;
-                return Some(Transmit {
-                    dest: c.addr,
-                    class: Class::Control,
-                    priority: prio[0],
-                });
+                return Some((
+                    Transmit {
+                        dest: c.addr,
+                        class: Class::Control,
+                        priority: prio[0],
+                    },
+                    None,
+                ));
             }
         }
         for class in CLASSES {
@@ -887,15 +955,18 @@ impl Endpoint {
                     continue;
                 }
                 wire::emit_header(buf, wire::KIND_DATA, c.peer_conn);
-                if c.poll_data(class, now, &self.config, &mut self.stats, buf) {
+                if let Some(payload) = c.poll_data(class, now, &self.config, &mut self.stats, buf) {
                     c.last_send = now;
                     self.cursor = (idx + 1) % n;
                     self.stats.tx_datagrams += 1;
-                    return Some(Transmit {
-                        dest: c.addr,
-                        class,
-                        priority: prio[class as usize],
-                    });
+                    return Some((
+                        Transmit {
+                            dest: c.addr,
+                            class,
+                            priority: prio[class as usize],
+                        },
+                        Some(payload),
+                    ));
                 }
                 buf.clear();
             }

@@ -224,6 +224,63 @@ fn handshake_connects_both_sides() {
 }
 
 #[test]
+fn simultaneous_connects_settle_on_one_connection() {
+    // Both nodes connect to each other at the same instant, in either name order, with and
+    // without faults: the greater name's handshake wins (as in Erlang), neither side sees a
+    // connection come and go, and traffic flows both ways.
+    for (names, faults, seed) in [
+        (("a", "b"), CLEAN, 1),
+        (("b", "a"), CLEAN, 2),
+        (("a", "b"), LOSSY, 3),
+        (("b", "a"), LOSSY, 4),
+    ] {
+        let mut r = Relay::new(
+            config(names.0, b"secret"),
+            config(names.1, b"secret"),
+            faults,
+            seed,
+        );
+        r.ep[A].connect(r.now, addr(B));
+        r.ep[B].connect(r.now, addr(A));
+        r.run_until(Duration::from_secs(10), |r| {
+            r.ep[A].connection_to(names.1).is_some() && r.ep[B].connection_to(names.0).is_some()
+        });
+        let settle = r.now + Duration::from_secs(1);
+        r.advance_to(settle);
+        let ca = r.ep[A].connection_to(names.1).expect("a still connected");
+        let cb = r.ep[B].connection_to(names.0).expect("b still connected");
+        for i in [A, B] {
+            assert_eq!(r.ep[i].connections().count(), 1, "{names:?} side {i}");
+            assert!(r.ep[i].initiating.is_empty());
+            let connected = r.events[i]
+                .iter()
+                .filter(|e| matches!(e, Event::Connected { .. }))
+                .count();
+            let lost = r.events[i]
+                .iter()
+                .filter(|e| matches!(e, Event::Lost { .. }))
+                .count();
+            let failed = r.events[i]
+                .iter()
+                .filter(|e| matches!(e, Event::HandshakeFailed { .. }))
+                .count();
+            assert_eq!((connected, lost, failed), (1, 0, 0), "{names:?} side {i}");
+        }
+        r.ep[A]
+            .send(ca, Class::Normal, 1, b"to b".to_vec())
+            .unwrap();
+        r.ep[B]
+            .send(cb, Class::Normal, 1, b"to a".to_vec())
+            .unwrap();
+        r.run_until(Duration::from_secs(5), |r| {
+            r.messages(A).count() == 1 && r.messages(B).count() == 1
+        });
+        assert_eq!(r.messages(A).next().unwrap().1, b"to a");
+        assert_eq!(r.messages(B).next().unwrap().1, b"to b");
+    }
+}
+
+#[test]
 fn lossy_relay_delivers_every_message_once_in_order_per_stream() {
     for seed in 0..3 {
         let (mut r, ca, cb) = Relay::connected(LOSSY, 100 + seed);
@@ -524,6 +581,43 @@ fn flow_control_bounds_a_slow_receivers_memory() {
     assert_eq!(idx, (0..accepted as u64).collect::<Vec<_>>());
 }
 
+#[test]
+fn lone_messages_are_acknowledged_late_and_streams_at_once() {
+    let (mut r, ca, _) = Relay::connected(CLEAN, 13);
+    let delay = r.ep[B].config().ack_delay;
+    let acks = |r: &Relay| {
+        r.sent[B]
+            .iter()
+            .filter(|d| matches!(Repr::parse_datagram(d), Ok((_, Repr::Ack(_)))))
+            .count()
+    };
+    // A small message: delivered at once, acknowledged only after the delay.
+    let before = acks(&r);
+    let t0 = r.now;
+    r.ep[A]
+        .send(ca, Class::RealTime, 1, body(1, 0, 100))
+        .unwrap();
+    r.run_until(Duration::from_secs(1), |r| r.messages(B).count() == 1);
+    assert!(r.now - t0 < delay);
+    assert_eq!(acks(&r), before, "no acknowledgement datagram yet");
+    r.run_until(Duration::from_secs(1), |r| acks(r) > before);
+    assert!(
+        r.now - t0 >= delay && r.now - t0 < delay * 2,
+        "{:?}",
+        r.now - t0
+    );
+    assert_eq!(acks(&r), before + 1);
+    assert_eq!(r.ep[A].stats().tx_retransmit, 0);
+    // 1 MiB through a 256 KiB window: acknowledged every 16 KiB, so it never waits for
+    // the delay (the link takes 20 us each way).
+    let t1 = r.now;
+    r.ep[A]
+        .send(ca, Class::Bulk, 2, body(2, 0, 1 << 20))
+        .unwrap();
+    r.run_until(Duration::from_secs(1), |r| r.messages(B).count() == 2);
+    assert!(r.now - t1 < delay, "took {:?}", r.now - t1);
+}
+
 fn data_datagram(conn: u64, d: &DataRepr<'_>) -> Vec<u8> {
     let mut v = Vec::new();
     Repr::Data(*d).emit(conn, &mut v);
@@ -608,6 +702,64 @@ fn hostile_datagrams_are_dropped_and_counted() {
         .unwrap();
     r.run_until(Duration::from_secs(1), |r| r.messages(B).count() == 1);
     assert_eq!(r.messages(B).next().unwrap().1, b"still up");
+}
+
+#[test]
+fn fragments_that_lie_about_their_message_are_dropped() {
+    let (mut r, ca, cb) = Relay::connected(CLEAN, 14);
+    let now = r.now;
+    let cfg = r.ep[B].config().clone();
+    let frag = |seq: u64, msg: u32, first: bool, last: bool, total: u32, offset: u32, payload| {
+        data_datagram(
+            cb.0,
+            &DataRepr {
+                class: Class::Bulk,
+                first,
+                last,
+                seq,
+                msg,
+                total,
+                offset,
+                payload,
+            },
+        )
+    };
+    let b = &mut r.ep[B];
+    // Each fragment is consistent on its own (the wire check passes), but the message's
+    // length changes on the way: 10 bytes, then 7; 4 bytes, then 8.
+    b.handle(now, addr(A), &frag(0, 1, true, false, 10, 0, b"hello"));
+    b.handle(now, addr(A), &frag(1, 1, false, true, 7, 5, b"hi"));
+    b.handle(now, addr(A), &frag(2, 2, true, false, 4, 0, b"abc"));
+    b.handle(now, addr(A), &frag(3, 2, false, true, 8, 3, b"defgh"));
+    assert_eq!(b.stats().rx_malformed, 0);
+    assert_eq!(b.stats().rx_bad_fragment, 2);
+    // Many first fragments announcing the largest message: what is reserved for them
+    // stays within the reassembly budget.
+    let max = cfg.max_message as u32;
+    for i in 0..300 {
+        b.handle(
+            now,
+            addr(A),
+            &frag(4 + i, 10 + i as u32, true, false, max, 0, b"x"),
+        );
+    }
+    assert_eq!(
+        b.stats().rx_oversized,
+        300 - cfg.max_partial_messages as u64
+    );
+    let c = &b.conns[&cb.0];
+    assert!(c.reserved() <= cfg.max_reassembly, "{}", c.reserved());
+    r.flush();
+    assert!(
+        r.events[B]
+            .iter()
+            .all(|e| !matches!(e, Event::Message { .. }))
+    );
+    // The class still works once the liar's sequence numbers are used up.
+    r.ep[A]
+        .send(ca, Class::Normal, 0, b"still up".to_vec())
+        .unwrap();
+    r.run_until(Duration::from_secs(1), |r| r.messages(B).count() == 1);
 }
 
 #[test]
