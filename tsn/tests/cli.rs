@@ -101,9 +101,12 @@ fn verify_rejects_a_tampered_schedule() {
     let plant = example("plant-line.yaml");
     let out = tsn(&["schedule", &plant, "--json"]);
     let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Start the camera's second hop 1 ns too early.
-    let hop = &mut json["streams"][1]["hops"][1]["offset_ns"];
-    *hop = (hop.as_u64().unwrap() - 1).into();
+    // Start the camera's second hop 1 ns before its frame can be there: the first hop's
+    // end + 50 ns propagation + sw1's 2 us processing.
+    let first = &json["streams"][1]["hops"][0];
+    let ready =
+        first["offset_ns"].as_u64().unwrap() + first["duration_ns"].as_u64().unwrap() + 2050;
+    json["streams"][1]["hops"][1]["offset_ns"] = (ready - 1).into();
     std::fs::write(&file, serde_json::to_string(&json).unwrap()).unwrap();
     let out = tsn(&["verify", &plant, file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

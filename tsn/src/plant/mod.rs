@@ -23,6 +23,14 @@
 //!   (`max-best-effort-frame`, default 1522 bytes, plus the same 20 bytes of overhead) at the
 //!   port's speed: 12 336 ns at 1 Gbit/s.
 //! - Talkers and listeners are end stations; only bridges forward. Links are full duplex.
+//!
+//! # Routes
+//!
+//! A stream without `paths` takes the fewest hops; among equal-hop paths, the one whose
+//! busiest link carries the least scheduled traffic (frame time per period) of the streams
+//! before it in the file, given paths included, then the least in total, then link order.
+//! So parallel paths share the load instead of the first one in the file taking it all,
+//! and the result is deterministic. Multicast paths come from one tree.
 
 mod path;
 pub mod yaml;
@@ -32,6 +40,7 @@ use std::path::Path;
 
 use tsn_config::{Issue, YamlPath};
 
+use self::path::Router;
 pub use self::path::{RouteError, shortest_paths};
 pub use self::yaml::PlantFile;
 use self::yaml::{NodeKindYaml, StreamYaml};
@@ -151,7 +160,7 @@ pub struct Stream {
     pub max_jitter_ns: Option<u64>,
     /// Priority (PCP).
     pub priority: u8,
-    /// The route (given or shortest path).
+    /// The route (given, or computed as the module documentation says).
     pub route: Route,
 }
 
@@ -462,11 +471,15 @@ impl Plant {
             }
         }
 
-        // Streams.
+        // Streams, routed in file order so each computed route sees the load of those
+        // before it.
+        let mut router = Router::new(&plant);
         let mut hyperperiod: Option<u64> = Some(1);
         for (i, s) in file.streams.iter().enumerate() {
             let sp = root.key("streams").index(i);
-            if let Some(stream) = plant.resolve_stream(s, &sp, &file.nodes, &mut issues) {
+            if let Some(stream) =
+                plant.resolve_stream(s, &sp, &file.nodes, &mut router, &mut issues)
+            {
                 if plant.stream_by_name.contains_key(&stream.name) {
                     issues.push(Issue::new(
                         sp.key("name"),
@@ -517,6 +530,7 @@ impl Plant {
         s: &StreamYaml,
         sp: &YamlPath,
         nodes: &[yaml::NodeYaml],
+        router: &mut Router,
         issues: &mut Vec<Issue>,
     ) -> Option<Stream> {
         let before = issues.len();
@@ -631,7 +645,7 @@ impl Plant {
                 out
             }
             None => {
-                let found = shortest_paths(self, talker, &listeners);
+                let found = router.paths(self, talker, &listeners);
                 let mut out = Vec::new();
                 for (j, path) in found.into_iter().enumerate() {
                     match path {
@@ -682,6 +696,10 @@ impl Plant {
                 ));
                 return None;
             }
+        }
+        for hop in &route.hops {
+            let tx = self.ports[hop.port].transmission_ns(s.frame_size);
+            router.add_load(hop.port, tx, s.period.0);
         }
         Some(Stream {
             name: s.name.clone(),

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{NodeId, NodeKind, Plant, Route, RouteHop};
+use super::{NodeId, NodeKind, Plant, PortId, Route, RouteHop};
 
 /// Why a set of paths does not form a route. `path` and `node` index the offending path and
 /// node in the input, when there is one.
@@ -26,44 +26,102 @@ pub fn shortest_paths(
     talker: NodeId,
     listeners: &[NodeId],
 ) -> Vec<Option<Vec<NodeId>>> {
-    let mut adjacency: Vec<Vec<NodeId>> = vec![Vec::new(); plant.nodes.len()];
-    for p in &plant.ports {
-        if plant.port_id(p.node, p.to).is_some() {
-            adjacency[p.node].push(p.to);
+    let mut router = Router::new(plant);
+    router.paths(plant, talker, listeners)
+}
+
+/// Routes streams one after the other over the least-loaded shortest paths: among the
+/// equal-cost (fewest hops) paths it picks the one whose busiest link carries the least
+/// scheduled traffic so far (then the least in total, then link order), so streams
+/// between the same areas spread over parallel paths instead of piling onto the paths that
+/// come first in the file. With no load it gives exactly [`shortest_paths`].
+#[derive(Debug, Clone)]
+pub(crate) struct Router {
+    /// Per node, its neighbours and the egress port towards each, in link order.
+    adjacency: Vec<Vec<(NodeId, PortId)>>,
+    /// Per port, the share of the link scheduled streams use so far.
+    load: Vec<f64>,
+}
+
+impl Router {
+    pub(crate) fn new(plant: &Plant) -> Self {
+        let mut adjacency: Vec<Vec<(NodeId, PortId)>> = vec![Vec::new(); plant.nodes.len()];
+        for (id, p) in plant.ports.iter().enumerate() {
+            if plant.port_id(p.node, p.to) == Some(id) {
+                adjacency[p.node].push((p.to, id));
+            }
+        }
+        Self {
+            adjacency,
+            load: vec![0.0; plant.ports.len()],
         }
     }
-    let mut parent: Vec<Option<NodeId>> = vec![None; plant.nodes.len()];
-    let mut seen = vec![false; plant.nodes.len()];
-    seen[talker] = true;
-    let mut queue = VecDeque::from([talker]);
-    while let Some(u) = queue.pop_front() {
-        if u != talker && plant.nodes[u].kind != NodeKind::Bridge {
-            continue; // end stations do not forward
-        }
-        for &v in &adjacency[u] {
-            if !seen[v] {
-                seen[v] = true;
-                parent[v] = Some(u);
-                queue.push_back(v);
-            }
-        }
+
+    /// Counts a stream's frames (`transmission` ns on `port`, every `period_ns`) in the load.
+    pub(crate) fn add_load(&mut self, port: PortId, transmission_ns: u64, period_ns: u64) {
+        self.load[port] += transmission_ns as f64 / period_ns.max(1) as f64;
     }
-    listeners
-        .iter()
-        .map(|&l| {
-            if !seen[l] || l == talker {
-                return None;
+
+    /// One path per listener, as in [`shortest_paths`] but least-loaded among equal-cost
+    /// paths. Together the paths form a tree (each node has one parent).
+    pub(crate) fn paths(
+        &mut self,
+        plant: &Plant,
+        talker: NodeId,
+        listeners: &[NodeId],
+    ) -> Vec<Option<Vec<NodeId>>> {
+        let n = plant.nodes.len();
+        // Per node: parent, hop count, and the path cost (busiest link, total load).
+        let mut parent: Vec<Option<NodeId>> = vec![None; n];
+        let mut dist: Vec<usize> = vec![usize::MAX; n];
+        let mut cost: Vec<(f64, f64)> = vec![(0.0, 0.0); n];
+        dist[talker] = 0;
+        let mut missing = listeners.iter().filter(|&&l| l != talker && l < n).count();
+        let mut deepest = 0;
+        let mut queue = VecDeque::from([talker]);
+        while let Some(u) = queue.pop_front() {
+            // Every listener found and its level complete: their parents are final.
+            if missing == 0 && dist[u] >= deepest {
+                break;
             }
-            let mut path = vec![l];
-            let mut at = l;
-            while let Some(p) = parent[at] {
-                path.push(p);
-                at = p;
+            if u != talker && plant.nodes[u].kind != NodeKind::Bridge {
+                continue; // end stations do not forward
             }
-            path.reverse();
-            Some(path)
-        })
-        .collect()
+            for &(v, port) in &self.adjacency[u] {
+                let load = self.load[port];
+                let through = (cost[u].0.max(load), cost[u].1 + load);
+                if dist[v] == usize::MAX {
+                    dist[v] = dist[u] + 1;
+                    parent[v] = Some(u);
+                    cost[v] = through;
+                    queue.push_back(v);
+                    if listeners.contains(&v) && v != talker {
+                        missing -= 1;
+                        deepest = deepest.max(dist[v]);
+                    }
+                } else if dist[v] == dist[u] + 1 && through < cost[v] {
+                    parent[v] = Some(u);
+                    cost[v] = through;
+                }
+            }
+        }
+        listeners
+            .iter()
+            .map(|&l| {
+                if l >= n || dist[l] == usize::MAX || l == talker {
+                    return None;
+                }
+                let mut path = vec![l];
+                let mut at = l;
+                while let Some(p) = parent[at] {
+                    path.push(p);
+                    at = p;
+                }
+                path.reverse();
+                Some(path)
+            })
+            .collect()
+    }
 }
 
 impl Route {

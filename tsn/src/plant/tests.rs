@@ -295,3 +295,69 @@ fn end_stations_have_no_processing_delay() {
     let (path, line, _) = problem(&text);
     assert_eq!((path.as_str(), line), ("nodes[2].processing-delay", 4));
 }
+
+/// A square of bridges: `t` on b0, `l` on b3, two equal-cost paths (via b1, first in the
+/// file, and via b2).
+const SQUARE: &str = "
+nodes:
+  - { name: b0, kind: bridge }
+  - { name: b1, kind: bridge }
+  - { name: b2, kind: bridge }
+  - { name: b3, kind: bridge }
+  - { name: t, kind: end-station }
+  - { name: l, kind: end-station }
+  - { name: m, kind: end-station }
+links:
+  - { ends: [b0, b1] }
+  - { ends: [b0, b2] }
+  - { ends: [b1, b3] }
+  - { ends: [b2, b3] }
+  - { ends: [t, b0] }
+  - { ends: [b3, l] }
+  - { ends: [b3, m] }
+streams:
+";
+
+fn via(plant: &Plant, stream: usize) -> Vec<String> {
+    plant.streams[stream]
+        .route
+        .hops
+        .iter()
+        .map(|h| plant.port_label(h.port))
+        .collect()
+}
+
+#[test]
+fn computed_routes_spread_over_equal_cost_paths() {
+    // A given path counts towards the load: 12.16 us per ms on b0->b2->b3.
+    let mut text = SQUARE.to_owned()
+        + "  - { name: fixed, talker: t, listeners: [m], period: 1ms, frame-size: 1500, \
+           max-latency: 1ms, priority: 7, paths: [[t, b0, b2, b3, m]] }\n";
+    // Then four streams of 8.16 us per ms each.
+    for i in 0..4 {
+        text += &format!(
+            "  - {{ name: s{i}, talker: t, listeners: [l], period: 1ms, frame-size: 1000, \
+             max-latency: 1ms, priority: 7 }}\n"
+        );
+    }
+    let plant = Plant::from_yaml(&text, "square.yaml").unwrap();
+    let b1 = ["t->b0", "b0->b1", "b1->b3", "b3->l"];
+    let b2 = ["t->b0", "b0->b2", "b2->b3", "b3->l"];
+    // b1 is empty (8.16 after s0, below b2's 12.16), s1 too (16.32), then b2 is lighter
+    // (20.32 after s2), then b1 again.
+    assert_eq!(via(&plant, 1), b1);
+    assert_eq!(via(&plant, 2), b1);
+    assert_eq!(via(&plant, 3), b2);
+    assert_eq!(via(&plant, 4), b1);
+    // The public shortest path (no load) keeps the link-order tie-break.
+    let (t, l) = (plant.node_id("t").unwrap(), plant.node_id("l").unwrap());
+    let names = |p: Vec<usize>| -> Vec<&str> {
+        p.into_iter()
+            .map(|n| plant.nodes[n].name.as_str())
+            .collect()
+    };
+    assert_eq!(
+        names(shortest_paths(&plant, t, &[l])[0].clone().unwrap()),
+        ["t", "b0", "b1", "b3", "l"]
+    );
+}

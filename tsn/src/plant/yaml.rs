@@ -171,7 +171,8 @@ pub struct StreamYaml {
     /// Priority (PCP) 0..=7.
     pub priority: u8,
     /// Optional explicit paths, one per listener, each a node list from the talker to that
-    /// listener. Computed (shortest path) when absent.
+    /// listener. Computed when absent: the fewest hops, and among equal-hop paths the one
+    /// whose busiest link carries the least traffic of the streams listed before.
     #[serde(default)]
     pub paths: Option<Vec<Vec<String>>>,
 }

@@ -22,11 +22,11 @@
 //!   One integer variable `z` per pair expresses the `mod`:
 //!   `d_i <= o_j - o_i - g z <= g - d_j`. This replaces the per-instance-pair disjunctions of
 //!   Craciunas et al. (RTNS 2016) with one row pair and one integer per pair of hops;
-//! - flow isolation (same port, same traffic class, bridge hops): the queue intervals
-//!   `[arrival, o + 1)` (the frame waits from enqueueing to its start, the extra nanosecond
-//!   keeps two frames from entering one queue at the same instant) are disjoint, by the
-//!   same construction with variable lengths `w = o + 1 - arrival`:
-//!   `w_i <= a_j - a_i - g z <= g - w_j`.
+//! - FIFO order (same port, same traffic class, bridge hops; as the heuristic): frames may share the queue but leave in the order they arrive, and
+//!   never arrive at the same instant. With one integer `q` per pair that picks the
+//!   instance pairing, `1 <= a_j - a_i - g q <= g - 1` puts the arrivals strictly apart
+//!   and `1 <= o_j - o_i - g q <= g - 1` makes the starts follow in the same order: for every
+//!   multiple `m g`, `a_j - a_i + m g > 0` iff `o_j - o_i + m g > 0`.
 //!
 //! The objective minimises the sum of every listener's latency, so the schedule is also the
 //! best one for that measure when the solver proves optimality.
@@ -222,11 +222,12 @@ pub fn synthesize_exact(plant: &Plant, options: ExactOptions) -> Result<ExactOut
             order.push(q);
             let arr_a = Expression::from(pa) + ca as f64;
             let arr_b = Expression::from(pb) + cb as f64;
-            let wait_a = Expression::from(ha.offset) + 1.0 - arr_a.clone();
-            let wait_b = Expression::from(hb.offset) + 1.0 - arr_b.clone();
-            let diff = arr_b - arr_a - gf * q;
-            rows.push(constraint::geq(diff.clone(), wait_a));
-            rows.push(constraint::leq(diff + wait_b, gf));
+            let arrivals = arr_b - arr_a - gf * q;
+            rows.push(constraint::geq(arrivals.clone(), 1.0));
+            rows.push(constraint::leq(arrivals, gf - 1.0));
+            let starts = Expression::from(hb.offset) - ha.offset - gf * q;
+            rows.push(constraint::geq(starts.clone(), 1.0));
+            rows.push(constraint::leq(starts, gf - 1.0));
         }
     }
 

@@ -8,36 +8,44 @@
 //!   port (a cyclic interval set per port over the hyperperiod);
 //! - **causality**: it starts no earlier than the frame is enqueued, i.e. the previous hop's
 //!   end + propagation + the bridge's processing delay;
-//! - **flow isolation** (Craciunas et al., RTNS 2016): per port and traffic class, the
-//!   intervals during which frames wait in the class's FIFO queue (from enqueueing to the
-//!   start of transmission plus 1 ns, so that two frames never arrive in one queue at the
-//!   same instant, whose order would be undefined) are disjoint; exact mode uses the same
-//!   intervals. A frame therefore finds its
-//!   queue empty and nothing can overtake it or be overtaken; since windows open only the
-//!   class of the frame they were made for, no window can release a waiting frame early.
-//!   This is sufficient, not necessary (frame isolation would admit more schedules).
+//! - **FIFO order**: per port and traffic class, frames of different streams may wait in
+//!   the queue together (less strict than the isolation constraints of Craciunas et al.,
+//!   RTNS 2016, which keep them apart, and exactly what the verifier's replay needs), but
+//!   they leave in the order they arrive (their queue intervals `[arrival, start]` never
+//!   nest) and no two arrive at the same instant, whose order would be undefined. Since
+//!   the stored frames keep that order, a new frame is bounded only by its two neighbours in
+//!   arrival order: it starts after the one before it and before the one after it. As
+//!   windows open only the class of the frame they were made for and the frame due is
+//!   always at the head of its queue, no window can release a waiting frame early. Exact
+//!   mode uses the same constraints.
 //!
-//! The talker's first offset is searched within one period. When the deadline is missed or
-//! a queue blocks, the stream is retried with a later first offset (a bounded number of
-//! times); a stream that still fails is reported with the reason, and nothing it tried is
-//! kept.
+//! When a bridge hop finds no such slot, the frame has to arrive later: its parent hop is
+//! pushed back just far enough for the frame to arrive after every frame that the first
+//! free slot would make it overtake (or one nanosecond past a simultaneous arrival) and
+//! waits longer in its own queue; the hops from there on are placed again, and a parent that
+//! cannot wait longer pushes back its own parent, up to the talker. A missed deadline moves
+//! the talker's first transmission later by the excess. Each talker's streams start their
+//! search at their own phase of the period (see [`spread`]) and try one period of first
+//! offsets at most; the number of steps per stream is bounded. A stream that still fails is
+//! reported with the reason, and nothing it tried is kept.
 
 use std::collections::HashMap;
 
-use super::intervals::CyclicSet;
+use super::intervals::{CyclicSet, Fifo, QueueSet};
 use super::{Hop, Schedule, ScheduledStream, Unscheduled, build_ports};
 use crate::plant::{Plant, PortId, Stream};
 
 /// Tuning of [`synthesize_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeuristicOptions {
-    /// How many first offsets to try per stream before giving up.
+    /// How many hop placements (including those redone after a push-back) to try per
+    /// stream before giving up.
     pub max_attempts: u32,
 }
 
 impl Default for HeuristicOptions {
     fn default() -> Self {
-        Self { max_attempts: 512 }
+        Self { max_attempts: 4096 }
     }
 }
 
@@ -46,18 +54,53 @@ pub fn synthesize(plant: &Plant) -> Schedule {
     synthesize_with(plant, HeuristicOptions::default())
 }
 
-/// Why one placement attempt failed; `retry_from` is a first offset worth trying next.
+/// Why a hop could not be placed; `delay_arrival`: how much later the frame would have to
+/// arrive for the next try to make progress (`None`: give up). The reason is formatted only
+/// for streams that fail for good.
 struct Failure {
-    reason: String,
-    retry_from: Option<u64>,
+    why: Why,
+    delay_arrival: Option<u64>,
 }
 
-/// The busy and queue-occupancy intervals of every port, over the hyperperiod.
+enum Why {
+    /// No free slot of `duration` on `port` within a period.
+    NoSlot { port: PortId, duration: u64 },
+    /// FIFO order leaves no free slot at `port` before the next frame's start.
+    QueueOrder { port: PortId, tc: u8 },
+    /// Another frame enters the queue at the same instant.
+    Simultaneous { port: PortId, tc: u8 },
+    /// The best placement found needs `latency`.
+    Deadline { latency: u64 },
+}
+
+impl Why {
+    fn describe(&self, plant: &Plant, stream: &Stream) -> String {
+        match *self {
+            Self::NoSlot { port, duration } => format!(
+                "port {} has no free slot of {duration} ns for this stream in any period",
+                plant.port_label(port)
+            ),
+            Self::QueueOrder { port, tc } => format!(
+                "queue order at port {}: every free slot would let the frame overtake a frame \
+                 queued ahead of it in traffic class {tc}'s queue, or be overtaken",
+                plant.port_label(port)
+            ),
+            Self::Simultaneous { port, tc } => format!(
+                "queue order at port {}: every placement tried makes the frame enter traffic \
+                 class {tc}'s queue at the same instant as another frame",
+                plant.port_label(port)
+            ),
+            Self::Deadline { latency } => deadline_reason(stream, latency),
+        }
+    }
+}
+
+/// The busy and queue intervals of every port, over the hyperperiod.
 struct State<'a> {
     plant: &'a Plant,
     hyperperiod: u64,
     busy: Vec<Option<CyclicSet>>,
-    queues: HashMap<(PortId, u8), CyclicSet>,
+    queues: HashMap<(PortId, u8), QueueSet>,
 }
 
 /// One placed hop: offset, duration and, for bridge hops, the enqueueing time.
@@ -85,7 +128,8 @@ pub fn synthesize_with(plant: &Plant, options: HeuristicOptions) -> Schedule {
     let mut placed: Vec<Option<Vec<Placed>>> = vec![None; plant.streams.len()];
     let mut reasons: Vec<Option<String>> = vec![None; plant.streams.len()];
     for i in order {
-        match state.place_stream(&plant.streams[i], options) {
+        let stream = &plant.streams[i];
+        match state.place_stream(stream, spread(stream.talker), options) {
             Ok(hops) => placed[i] = Some(hops),
             Err(reason) => reasons[i] = Some(reason),
         }
@@ -108,6 +152,15 @@ pub fn synthesize_with(plant: &Plant, options: HeuristicOptions) -> Schedule {
         ports,
         unscheduled,
     }
+}
+
+/// Where the streams of talker `node` start looking for their first offset, as a fraction
+/// of the period in units of 2^-64: the golden-ratio sequence over the talkers, so that
+/// different talkers start far apart and traffic spreads over the period instead of piling
+/// up at its start (where frames would wait and their queues conflict), while the streams
+/// of one talker still pack back to back on its port. Deterministic, not random.
+fn spread(node: usize) -> u64 {
+    (node as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Latency of a placed tree: the latest end of reception at a listener minus the first start.
@@ -150,9 +203,12 @@ pub(super) fn to_scheduled(plant: &Plant, stream: &Stream, hops: &[Placed]) -> S
 }
 
 impl State<'_> {
+    /// Places `stream` with its first transmission at or after `hint` (a fraction of the
+    /// period), trying one period's worth of first offsets at most.
     fn place_stream(
         &mut self,
         stream: &Stream,
+        hint: u64,
         options: HeuristicOptions,
     ) -> Result<Vec<Placed>, String> {
         // Without any other traffic the frame needs this long; no point searching if the
@@ -166,27 +222,70 @@ impl State<'_> {
                 stream.max_latency_ns
             ));
         }
-        let mut first = 0;
-        let mut last_failure = String::new();
+        // Lower bounds on each hop's start, raised as conflicts are found. They only grow
+        // (each skips starts that failed), so a hop placed again after its parent moved
+        // does not retry them, and the search always moves forward.
+        let hops = &stream.route.hops;
+        let period = stream.period_ns;
+        let from = ((u128::from(hint) * u128::from(period)) >> 64) as u64;
+        let mut min_start = vec![0u64; hops.len()];
+        min_start[0] = from;
+        let mut out: Vec<Placed> = Vec::with_capacity(hops.len());
+        let mut last_failure = None;
         for _ in 0..options.max_attempts.max(1) {
-            if first >= stream.period_ns {
+            if min_start[0] >= from + period {
                 break;
             }
-            match self.try_place(stream, first) {
-                Ok(hops) => {
-                    self.commit(stream, &hops);
-                    return Ok(hops);
+            let i = out.len();
+            if i == hops.len() {
+                let lat = latency(self.plant, stream, &out);
+                if lat <= stream.max_latency_ns {
+                    // The same instances, counted from the period the talker sends in.
+                    let shift = out[0].offset / period * period;
+                    for h in &mut out {
+                        h.offset -= shift;
+                        h.arrival = h.arrival.map(|a| a - shift);
+                    }
+                    self.commit(stream, &out);
+                    return Ok(out);
+                }
+                // Only a later first transmission can shorten the latency, by at most the
+                // delay.
+                last_failure = Some(Why::Deadline { latency: lat });
+                min_start[0] = out[0].offset + (lat - stream.max_latency_ns);
+                out.clear();
+                continue;
+            }
+            match self.place_hop(stream, i, &out, min_start[i]) {
+                Ok(placed) => {
+                    let first = out.first().map_or(placed.offset, |h| h.offset);
+                    if placed.offset - first > stream.max_latency_ns {
+                        last_failure = Some(Why::Deadline {
+                            latency: placed.offset - first,
+                        });
+                        min_start[0] = first + (placed.offset - first - stream.max_latency_ns);
+                        out.clear();
+                        continue;
+                    }
+                    out.push(placed);
                 }
                 Err(f) => {
-                    last_failure = f.reason;
-                    match f.retry_from {
-                        Some(next) => first = next.max(first + 1),
-                        None => break,
-                    }
+                    last_failure = Some(f.why);
+                    // The frame must arrive `delay` later: its parent starts that much later
+                    // (waiting longer in its own queue), and everything from the parent on is
+                    // placed again. Only bridge hops (with a parent) ask for that.
+                    let (Some(delay), Some(p)) = (f.delay_arrival, hops[i].parent) else {
+                        break;
+                    };
+                    min_start[p] = min_start[p].max(out[p].offset + delay);
+                    out.truncate(p);
                 }
             }
         }
-        Err(last_failure)
+        Err(last_failure.map_or_else(
+            || "no first offset left to try within the period".to_owned(),
+            |why| why.describe(self.plant, stream),
+        ))
     }
 
     /// Earliest offsets with an empty network.
@@ -215,99 +314,142 @@ impl State<'_> {
             + self.plant.nodes[node].processing_ns
     }
 
-    fn try_place(&self, stream: &Stream, first_from: u64) -> Result<Vec<Placed>, Failure> {
+    /// Places hop `i` of `stream` (its parent is in `out`) at the earliest start no earlier
+    /// than `min_start` that keeps the port free and the queue in FIFO order in every
+    /// instance.
+    fn place_hop(
+        &self,
+        stream: &Stream,
+        i: usize,
+        out: &[Placed],
+        min_start: u64,
+    ) -> Result<Placed, Failure> {
         let period = stream.period_ns;
         let instances = self.hyperperiod / period;
-        let mut out: Vec<Placed> = Vec::with_capacity(stream.route.hops.len());
-        for rh in &stream.route.hops {
-            let port = &self.plant.ports[rh.port];
-            let label = || self.plant.port_label(rh.port);
-            let duration = port.transmission_ns(stream.frame_bytes);
-            let tc = port.traffic_class(stream.priority);
-            let first = out.first().map_or(first_from, |h| h.offset);
-            let (ready, arrival) = match rh.parent {
-                None => (first_from, None),
-                Some(p) => {
-                    let t = self.enqueue_time(stream, p, &out[p], port.node);
-                    (t, Some(t))
-                }
-            };
-            // Flow isolation: the latest start that keeps this frame's queue interval clear
-            // of every other frame of its class on this port.
-            let mut limit = ready + period - 1;
-            if let (Some(arr), Some(queue)) = (arrival, self.queues.get(&(rh.port, tc))) {
-                let mut room = period;
-                for k in 0..instances {
-                    let q = arr + k * period;
-                    if let Some(end) = queue.containing(q) {
-                        let wait = end - q % self.hyperperiod;
+        let rh = &stream.route.hops[i];
+        let port = &self.plant.ports[rh.port];
+        let duration = port.transmission_ns(stream.frame_bytes);
+        let tc = port.traffic_class(stream.priority);
+        let arrival = rh
+            .parent
+            .map(|p| self.enqueue_time(stream, p, &out[p], port.node));
+        // A talker with several ports sends on the others no earlier than on the first, which
+        // marks the start of the latency.
+        let ready = arrival.unwrap_or_else(|| out.first().map_or(0, |h| h.offset));
+        // Queue order: in every instance the frame starts after the frame that arrived just
+        // before it and before the one that arrives just after it. `succ` keeps the arrival
+        // (relative to ours) of the successor that bounds us tightest.
+        let mut lo = ready.max(min_start);
+        let mut hi = ready.max(min_start) + period - 1;
+        if let Some(arr) = arrival {
+            hi = arr + period - 1; // the frame waits less than a period
+        }
+        let wait_limit = hi;
+        let mut succ: Option<u64> = None;
+        if let (Some(arr), Some(queue)) = (arrival, self.queues.get(&(rh.port, tc))) {
+            for k in 0..instances {
+                match queue.bounds(arr + k * period) {
+                    Fifo::Simultaneous => {
                         return Err(Failure {
-                            reason: format!(
-                                "queue order at port {}: the frame would arrive while a frame of \
-                                 another stream is waiting in traffic class {tc}'s queue",
-                                label()
-                            ),
-                            retry_from: Some(first + wait.max(1)),
+                            why: Why::Simultaneous { port: rh.port, tc },
+                            delay_arrival: Some(1),
                         });
                     }
-                    room = room.min(queue.distance_to_next(q));
-                }
-                limit = limit.min((arr + room).saturating_sub(1));
-            }
-            // Earliest start in [ready, limit] free on the port for every instance.
-            let mut start = ready;
-            let busy = self.busy[rh.port].as_ref();
-            'search: loop {
-                if start > limit {
-                    let overrun = start - limit;
-                    let reason = if start >= ready + period {
-                        format!(
-                            "port {} has no free slot of {duration} ns for this stream in any \
-                             period",
-                            label()
-                        )
-                    } else {
-                        format!(
-                            "queue order at port {}: every free slot lets the frame wait in \
-                             traffic class {tc}'s queue while a frame of another stream is \
-                             queued there",
-                            label()
-                        )
-                    };
-                    let retry_from = (start < ready + period).then_some(first + overrun);
-                    return Err(Failure { reason, retry_from });
-                }
-                if let Some(busy) = busy {
-                    for k in 0..instances {
-                        if let Some(shift) = busy.conflict_shift(start + k * period, duration) {
-                            start += shift;
-                            continue 'search;
+                    Fifo::Bounds { after, before } => {
+                        lo = lo.max(arr + after);
+                        if let Some((succ_arrival, succ_start)) = before
+                            && arr + succ_start - 1 < hi
+                        {
+                            hi = arr + succ_start - 1;
+                            succ = Some(succ_arrival);
                         }
                     }
                 }
-                break;
             }
-            if start - first > stream.max_latency_ns {
-                return Err(Failure {
-                    reason: deadline_reason(stream, start - first),
-                    retry_from: Some(first + (start - first - stream.max_latency_ns)),
-                });
-            }
-            out.push(Placed {
+        }
+        // Earliest start in [lo, hi] free on the port for every instance.
+        let start = self.earliest_free(rh.port, lo, hi, duration, period, instances);
+        if start <= hi {
+            return Ok(Placed {
                 offset: start,
                 duration,
                 arrival,
             });
         }
-        let lat = latency(self.plant, stream, &out);
-        if lat > stream.max_latency_ns {
-            let first = out[0].offset;
-            return Err(Failure {
-                reason: deadline_reason(stream, lat),
-                retry_from: Some(first + (lat - stream.max_latency_ns)),
-            });
+        Err(match (arrival, succ) {
+            // Arriving after the frames that the first free slot would overtake lifts the
+            // bound they put on us.
+            (Some(arr), Some(succ_arrival)) if hi < wait_limit => {
+                let free =
+                    self.earliest_free(rh.port, lo, lo + period, duration, period, instances);
+                if free > lo + period {
+                    Failure {
+                        why: Why::NoSlot {
+                            port: rh.port,
+                            duration,
+                        },
+                        delay_arrival: None,
+                    }
+                } else {
+                    let queue = &self.queues[&(rh.port, tc)];
+                    let last = (0..instances)
+                        .filter_map(|k| queue.last_overtaken(arr + k * period, free - arr))
+                        .max()
+                        .unwrap_or(0);
+                    Failure {
+                        why: Why::QueueOrder { port: rh.port, tc },
+                        delay_arrival: Some(last.max(succ_arrival) + 1),
+                    }
+                }
+            }
+            // A full period without a free slot, or the talker: nothing to gain by waiting.
+            (None, _) => Failure {
+                why: Why::NoSlot {
+                    port: rh.port,
+                    duration,
+                },
+                delay_arrival: None,
+            },
+            (Some(_), _) if start >= lo + period => Failure {
+                why: Why::NoSlot {
+                    port: rh.port,
+                    duration,
+                },
+                delay_arrival: None,
+            },
+            // The frame would wait a period or more: arrive later.
+            (Some(_), _) => Failure {
+                why: Why::QueueOrder { port: rh.port, tc },
+                delay_arrival: Some(start - hi),
+            },
+        })
+    }
+
+    /// The earliest start from `lo` at which `port` is free for `duration` in every
+    /// instance, or some value above `limit` if there is none up to `limit`.
+    fn earliest_free(
+        &self,
+        port: PortId,
+        lo: u64,
+        limit: u64,
+        duration: u64,
+        period: u64,
+        instances: u64,
+    ) -> u64 {
+        let mut start = lo;
+        let Some(busy) = self.busy[port].as_ref() else {
+            return start;
+        };
+        'search: while start <= limit {
+            for k in 0..instances {
+                if let Some(shift) = busy.conflict_shift(start + k * period, duration) {
+                    start += shift;
+                    continue 'search;
+                }
+            }
+            break;
         }
-        Ok(out)
+        start
     }
 
     fn commit(&mut self, stream: &Stream, hops: &[Placed]) {
@@ -323,10 +465,9 @@ impl State<'_> {
                 let queue = self
                     .queues
                     .entry((rh.port, tc))
-                    .or_insert_with(|| CyclicSet::new(h));
-                let wait = placed.offset - arr + 1;
+                    .or_insert_with(|| QueueSet::new(h));
                 for k in 0..h / period {
-                    queue.insert(arr + k * period, wait);
+                    queue.insert(arr + k * period, placed.offset - arr);
                 }
             }
         }
