@@ -21,7 +21,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, trace, warn};
 use tsn_clocks::{PhcClock, SystemClock};
 use tsn_time::{Duration, Time};
 
@@ -64,6 +64,20 @@ impl std::fmt::Debug for PortIo {
             .field("ifindex", &self.ifindex)
             .finish_non_exhaustive()
     }
+}
+
+/// Logs a kernel timestamp of an event message on target `gptpd::timestamps` (trace level, off
+/// unless asked for). Several daemons on one host share the kernel clock, so pairing the TX
+/// stamp of one with the RX stamp of another gives the true one-way delay of each message,
+/// which is how the asymmetry of software timestamps is measured (see the README).
+fn trace_stamp(port: &str, dir: &'static str, data: &[u8], ts: Timestamp) {
+    if data.len() < 34 {
+        return;
+    }
+    let msg_type = data[0] & 0x0f;
+    let seq = u16::from_be_bytes([data[30], data[31]]);
+    let ns = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
+    trace!(target: "gptpd::timestamps", port, dir, msg_type, seq, kernel_ns = %ns, "stamp");
 }
 
 /// A started daemon: sockets open, clock ready, status socket bound.
@@ -388,6 +402,9 @@ impl Daemon {
         if port.generation != f.generation {
             return;
         }
+        if let Some(ts) = f.ts {
+            trace_stamp(&port.name, "rx", &f.data, ts);
+        }
         let ts = f.ts.and_then(|ts| self.local_time(ts));
         let port = &mut self.ports[f.port];
         port.rx_frames += 1;
@@ -416,6 +433,9 @@ impl Daemon {
                         Ok(ts) => {
                             p.tx_frames += 1;
                             let Some(token) = token else { continue };
+                            if let Some(ts) = ts {
+                                trace_stamp(&p.name, "tx", &data, ts);
+                            }
                             match ts.and_then(|ts| self.local_time(ts)) {
                                 Some(ts) => self.inst.handle_tx_timestamp(port, token, ts),
                                 None => {
