@@ -19,7 +19,9 @@ const LOADERS: &[(&str, Loader)] = &[
     ("plant-", |text, name| {
         tsn::plant::Plant::from_yaml(text, name).map(drop)
     }),
-    ("gptpd-", |text, name| gptpd::config::parse(text, name).map(drop)),
+    ("gptpd-", |text, name| {
+        gptpd::config::parse(text, name).map(drop)
+    }),
 ];
 
 fn config_files() -> Vec<PathBuf> {
