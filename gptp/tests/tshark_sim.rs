@@ -12,40 +12,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use gptp::sim::{GptpNode, ScenarioConfig, build};
 use gptp_core::wire::{IntervalRequestFlags, MessageIntervalRequest};
 use tsn_netsim::CapturePoint;
+use tsn_testbed::{tshark, tshark_available, tshark_problems};
 use tsn_time::Duration;
-
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .args(args)
-        .output()
-        .expect("running tshark");
-    assert!(
-        out.status.success(),
-        "tshark {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn tshark_available() -> bool {
-    if Command::new("tshark").arg("-v").output().is_ok() {
-        return true;
-    }
-    if std::env::var("TSN_REAL_TESTS").as_deref() == Ok("1") {
-        panic!("tshark is not installed but TSN_REAL_TESTS=1 requires it (apt-get install tshark)");
-    }
-    println!("note: tshark not installed; skipping the tshark check of simulated traffic");
-    false
-}
 
 #[test]
 fn simulated_traffic_dissects_cleanly_in_tshark() {
-    if !tshark_available() {
+    if !tshark_available("the tshark check of simulated traffic") {
         return;
     }
     let mut net = build(&ScenarioConfig {
@@ -85,23 +61,8 @@ fn simulated_traffic_dissects_cleanly_in_tshark() {
     // messageType -> frames, over both links.
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for path in &paths {
+        let bad = tshark_problems(path);
         let path = path.to_str().expect("utf-8 path");
-        let verbose = tshark(&["-r", path, "-V"]);
-        let bad: Vec<&str> = verbose
-            .lines()
-            .filter(|l| {
-                l.contains("Malformed")
-                    || l.contains("[Expert Info (Error")
-                    || l.contains("[Expert Info (Warning")
-            })
-            .collect();
-        assert!(bad.is_empty(), "{path}: {bad:#?}");
-        let expert = tshark(&["-r", path, "-q", "-z", "expert"]);
-        let bad: Vec<&str> = expert
-            .lines()
-            .map(str::trim_start)
-            .filter(|l| l.starts_with("Errors") || l.starts_with("Warn"))
-            .collect();
         assert!(bad.is_empty(), "{path}: {bad:#?}");
 
         let fields = tshark(&[

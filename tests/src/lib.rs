@@ -55,6 +55,7 @@ mod error;
 mod link;
 mod netns;
 mod prereq;
+mod tshark;
 mod vm;
 
 pub use cmd::{CmdOutput, Spawned, run_checked};
@@ -62,4 +63,5 @@ pub use error::{Error, Result};
 pub use link::{Bridge, BridgeBuilder, Link, VethBuilder, VethPair};
 pub use netns::Netns;
 pub use prereq::{Prereq, SWITCH, in_vm, real_tests_enabled, require, require_real, require_vm};
+pub use tshark::{tshark, tshark_available, tshark_problems};
 pub use vm::{Payload, TestBinary, VmOutput, VmRun, build_test_binaries, vm_script};

@@ -10,13 +10,13 @@
 //! fails.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use gptp_core::wire::{
     AnnounceBody, Body, ClockAccuracy, ClockIdentity, ClockQuality, Flags, FollowUpBody,
     FollowUpInfo, HeaderRepr, IntervalRequestFlags, Message, MessageIntervalRequest,
     PdelayRespBody, PdelayRespFollowUpBody, PortIdentity, SignalingBody, SyncBody, TimeSource, Tlv,
 };
+use tsn_testbed::{tshark, tshark_available, tshark_problems};
 use tsn_time::{Duration, PtpTimestamp, ScaledNs, TimeInterval};
 use tsn_wire::pcap::PcapWriter;
 
@@ -178,66 +178,13 @@ fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
     std::fs::write(path, w.into_inner()).unwrap();
 }
 
-/// Runs tshark; `None` if it is not installed.
-fn tshark(args: &[&str]) -> Option<String> {
-    let out = match Command::new("tshark").args(args).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => panic!("running tshark: {e}"),
-    };
-    assert!(
-        out.status.success(),
-        "tshark {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Problems tshark reports in a capture: malformed packets and expert errors or warnings,
-/// from both the verbose dissection and the expert summary.
-fn problems(path: &str) -> Vec<String> {
-    let verbose = tshark(&["-r", path, "-V"]).expect("tshark present");
-    let mut found: Vec<String> = verbose
-        .lines()
-        .filter(|l| {
-            l.contains("Malformed")
-                || l.contains("[Expert Info (Error")
-                || l.contains("[Expert Info (Warning")
-        })
-        .map(|l| format!("-V: {}", l.trim()))
-        .collect();
-    // The summary lists groups as "Errors (n)", "Warnings (n)", "Notes (n)", "Chats (n)".
-    let expert = tshark(&["-r", path, "-q", "-z", "expert"]).expect("tshark present");
-    found.extend(
-        expert
-            .lines()
-            .filter(|l| {
-                let l = l.trim_start();
-                l.starts_with("Errors") || l.starts_with("Warns") || l.starts_with("Warnings")
-            })
-            .map(|l| format!("-z expert: {}", l.trim())),
-    );
-    found
-}
-
-fn tshark_available() -> bool {
-    if Command::new("tshark").arg("-v").output().is_ok() {
-        return true;
-    }
-    if std::env::var("TSN_REAL_TESTS").as_deref() == Ok("1") {
-        panic!("tshark is not installed but TSN_REAL_TESTS=1 requires it (apt-get install tshark)");
-    }
-    println!("note: tshark not installed; skipping the tshark cleanliness test");
-    false
-}
-
 fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
 #[test]
 fn emitted_frames_dissect_cleanly_in_tshark() {
-    if !tshark_available() {
+    if !tshark_available("the tshark check of emitted frames") {
         return;
     }
     let messages = messages();
@@ -251,7 +198,7 @@ fn emitted_frames_dissect_cleanly_in_tshark() {
     );
     let path = path.to_str().unwrap();
 
-    let problems = problems(path);
+    let problems = tshark_problems(Path::new(path));
     assert!(
         problems.is_empty(),
         "tshark found problems in {path}:\n{problems:#?}"
@@ -275,8 +222,7 @@ fn emitted_frames_dissect_cleanly_in_tshark() {
         "ptp.v2.messagelength",
         "-e",
         "_ws.col.Info",
-    ])
-    .unwrap();
+    ]);
     let lines: Vec<&str> = fields.lines().collect();
     assert_eq!(lines.len(), messages.len());
     for (line, (name, code, m)) in lines.iter().zip(&messages) {
@@ -316,8 +262,7 @@ fn emitted_frames_dissect_cleanly_in_tshark() {
         "ptp.as.sig.tlv.timesyncinterval",
         "-e",
         "ptp.v2.correction.ns",
-    ])
-    .unwrap();
+    ]);
     let lines: Vec<&str> = tlv_fields.lines().collect();
     assert_eq!(lines[1], "21990;3;2199;;;;1234", "Follow_Up");
     assert_eq!(
@@ -330,7 +275,7 @@ fn emitted_frames_dissect_cleanly_in_tshark() {
 /// The checks above must be able to fail: a Follow_Up cut short inside its TLV is flagged.
 #[test]
 fn tshark_check_catches_a_malformed_frame() {
-    if !tshark_available() {
+    if !tshark_available("the tshark check of emitted frames") {
         return;
     }
     let (_, _, follow_up) = messages().swap_remove(1);
@@ -338,7 +283,7 @@ fn tshark_check_catches_a_malformed_frame() {
     broken.truncate(broken.len() - 10);
     let path = tmp("gptp-core-negative-control.pcap");
     write_pcap(&path, &[broken]);
-    let problems = problems(path.to_str().unwrap());
+    let problems = tshark_problems(&path);
     assert!(
         !problems.is_empty(),
         "tshark did not flag a truncated Follow_Up"

@@ -2,6 +2,8 @@
 //! time advanced explicitly. Handshake, hold timer, hostile input, authentication, the LSDB
 //! bound.
 
+use std::path::Path;
+
 use switch_ctl_core::isis::wire::auth::{AuthKey, ShaAlgorithm};
 use switch_ctl_core::isis::wire::{
     Frame, Level, LspHeader, LspId, P2pAdjacency, P2pHelloHeader, Pdu, PduKind, Tlv,
@@ -9,6 +11,7 @@ use switch_ctl_core::isis::wire::{
 };
 use switch_ctl_core::isis::{AdjState, Config, Instance, PortConfig};
 use switch_ctl_core::spf::SystemId;
+use tsn_testbed::{tshark, tshark_available, tshark_problems};
 use tsn_time::{Duration, Time};
 use tsn_wire::MacAddress;
 
@@ -349,73 +352,20 @@ fn lsps_age_out_and_are_purged_everywhere() {
 
 // ---- tshark as the oracle for what we emit ----
 
-fn tshark(args: &[&str]) -> Option<String> {
-    let out = match std::process::Command::new("tshark").args(args).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => panic!("running tshark: {e}"),
-    };
-    assert!(
-        out.status.success(),
-        "tshark {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn tshark_available() -> bool {
-    if std::process::Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok()
-    {
-        return true;
-    }
-    if std::env::var("TSN_REAL_TESTS").as_deref() == Ok("1") {
-        panic!("tshark is not installed but TSN_REAL_TESTS=1 requires it (apt-get install tshark)");
-    }
-    println!("note: tshark not installed; skipping the tshark cleanliness test");
-    false
-}
-
 fn write_pcap(name: &str, frames: &[Vec<u8>]) -> String {
     let mut w = tsn_wire::pcap::PcapWriter::new(Vec::new()).unwrap();
     for (i, f) in frames.iter().enumerate() {
         w.write_packet(1_700_000_000_000_000_000 + i as u64 * 1_000_000, f)
             .unwrap();
     }
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, w.into_inner()).unwrap();
     path.to_str().unwrap().to_owned()
 }
 
-/// Malformed packets and expert errors/warnings in `-V` and in `-z expert`.
-fn problems(path: &str) -> Vec<String> {
-    let verbose = tshark(&["-r", path, "-V"]).unwrap();
-    let mut found: Vec<String> = verbose
-        .lines()
-        .filter(|l| {
-            l.contains("Malformed")
-                || l.contains("[Expert Info (Error")
-                || l.contains("[Expert Info (Warning")
-                || l.contains("[Checksum Status: Bad]")
-        })
-        .map(|l| l.trim().to_owned())
-        .collect();
-    let expert = tshark(&["-r", path, "-q", "-z", "expert"]).unwrap();
-    found.extend(
-        expert
-            .lines()
-            .map(str::trim_start)
-            .filter(|l| l.starts_with("Errors") || l.starts_with("Warn"))
-            .map(str::to_owned),
-    );
-    found
-}
-
 #[test]
 fn emitted_pdus_dissect_cleanly_in_tshark() {
-    if !tshark_available() {
+    if !tshark_available("the tshark check of emitted PDUs") {
         return;
     }
     let mut frames = Vec::new();
@@ -444,12 +394,12 @@ fn emitted_pdus_dissect_cleanly_in_tshark() {
         frames.append(&mut p.log);
     }
     let path = write_pcap("switch-ctl-isis-emitted.pcap", &frames);
-    let found = problems(&path);
+    let found = tshark_problems(Path::new(&path));
     assert!(
         found.is_empty(),
         "tshark found problems in {path}:\n{found:#?}"
     );
-    let types = tshark(&["-r", &path, "-T", "fields", "-e", "isis.type"]).unwrap();
+    let types = tshark(&["-r", &path, "-T", "fields", "-e", "isis.type"]);
     let mut seen: Vec<&str> = types.lines().collect();
     seen.sort_unstable();
     seen.dedup();
@@ -458,7 +408,7 @@ fn emitted_pdus_dissect_cleanly_in_tshark() {
         ["17", "18", "24", "26"],
         "P2P IIH, L1 LSP, CSNP, PSNP"
     );
-    let v = tshark(&["-r", &path, "-V"]).unwrap();
+    let v = tshark(&["-r", &path, "-V"]);
     for needle in [
         "Hostname: spb-a",
         "SPB Link Metric: 0x00000a (10)",
@@ -476,7 +426,7 @@ fn emitted_pdus_dissect_cleanly_in_tshark() {
 /// The checks above can fail: a cut LSP is flagged.
 #[test]
 fn tshark_check_catches_a_malformed_pdu() {
-    if !tshark_available() {
+    if !tshark_available("the tshark check of emitted PDUs") {
         return;
     }
     let mut p = Pair::new(bridge(1, None), bridge(2, None));
@@ -484,5 +434,5 @@ fn tshark_check_catches_a_malformed_pdu() {
     let mut lsp = p.log.iter().find(|f| f[17 + 4] == 18).unwrap().clone();
     lsp[17 + 27 + 1] = 250; // first TLV's length runs past the PDU
     let path = write_pcap("switch-ctl-isis-negative.pcap", &[lsp]);
-    assert!(!problems(&path).is_empty());
+    assert!(!tshark_problems(Path::new(&path)).is_empty());
 }
