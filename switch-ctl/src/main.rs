@@ -17,11 +17,6 @@ use switch_ctl_core::isis::wire::IsidEntry;
 use switch_ctl_core::spf::{EctAlgorithm, SystemId};
 use tsn_config::ConfigError;
 
-/// EX_NOINPUT (sysexits.h).
-const EXIT_NO_INPUT: u8 = 66;
-/// EX_CONFIG (sysexits.h).
-const EXIT_CONFIG: u8 = 78;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "switch-ctl",
@@ -170,9 +165,8 @@ fn spf_main(topology: &std::path::Path, ect: &[EctAlgorithm], json: bool) -> Exi
                 eprint!("{}", config.render_snippets());
                 if matches!(config, ConfigError::Read { .. }) {
                     eprintln!();
-                    return ExitCode::from(EXIT_NO_INPUT);
                 }
-                return ExitCode::from(EXIT_CONFIG);
+                return ExitCode::from(config.exit_code());
             }
             // `switch-ctl spf ... | head` is not an error.
             if err

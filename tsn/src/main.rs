@@ -17,12 +17,10 @@ use tsn::schedule::Schedule;
 use tsn::verify::verify;
 use tsn_config::ConfigError;
 
-/// EX_DATAERR (sysexits.h): here, some stream is unscheduled.
-const EXIT_INFEASIBLE: u8 = 65;
-/// EX_NOINPUT (sysexits.h).
-const EXIT_NO_INPUT: u8 = 66;
-/// EX_CONFIG (sysexits.h).
-const EXIT_CONFIG: u8 = 78;
+// 65 here: some stream is unscheduled.
+use tsn_config::exit::{
+    CONFIG as EXIT_CONFIG, INFEASIBLE as EXIT_INFEASIBLE, NO_INPUT as EXIT_NO_INPUT,
+};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 violations or other error, 2 usage, 65 some \
                           stream unscheduled, 66 unreadable file, 78 invalid plant.";
@@ -157,9 +155,8 @@ fn main() -> ExitCode {
                 eprint!("{}", config.render_snippets());
                 if matches!(config, ConfigError::Read { .. }) {
                     eprintln!();
-                    return ExitCode::from(EXIT_NO_INPUT);
                 }
-                return ExitCode::from(EXIT_CONFIG);
+                return ExitCode::from(config.exit_code());
             }
             if let Some(tsn::Error::Io { .. } | tsn::Error::Json { .. }) = err.downcast_ref() {
                 eprintln!("tsn: {err}");

@@ -39,28 +39,28 @@ impl StartError {
     /// Exit 66.
     pub fn unreadable(message: impl Into<String>) -> Self {
         Self {
-            code: 66,
+            code: tsn_config::exit::NO_INPUT,
             message: message.into(),
         }
     }
     /// Exit 69.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self {
-            code: 69,
+            code: tsn_config::exit::UNAVAILABLE,
             message: message.into(),
         }
     }
     /// Exit 77.
     pub fn privileges(message: impl Into<String>) -> Self {
         Self {
-            code: 77,
+            code: tsn_config::exit::NO_PERM,
             message: message.into(),
         }
     }
     /// Exit 78.
     pub fn config(message: impl Into<String>) -> Self {
         Self {
-            code: 78,
+            code: tsn_config::exit::CONFIG,
             message: message.into(),
         }
     }

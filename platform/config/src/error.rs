@@ -63,6 +63,18 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The exit code a tool reports for this error: [`exit::NO_INPUT`] when the file cannot
+    /// be read, [`exit::CONFIG`] when it is invalid.
+    ///
+    /// [`exit::NO_INPUT`]: crate::exit::NO_INPUT
+    /// [`exit::CONFIG`]: crate::exit::CONFIG
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Read { .. } => crate::exit::NO_INPUT,
+            Self::Invalid { .. } => crate::exit::CONFIG,
+        }
+    }
+
     /// The located problems (empty for [`ConfigError::Read`]).
     pub fn problems(&self) -> &[Problem] {
         match self {

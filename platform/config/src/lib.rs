@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod exit;
 pub mod mutation;
 mod path;
 mod source_map;

@@ -12,12 +12,12 @@ use super::{Mode, PortPlan, VlanPlan, base_time, plan_node, tc_lines};
 use crate::plant::Plant;
 use crate::schedule::Schedule;
 
-/// EX_UNAVAILABLE: the kernel or NIC lacks the qdisc or the mode.
-pub const EXIT_UNAVAILABLE: u8 = 69;
-/// EX_NOPERM: CAP_NET_ADMIN missing.
-pub const EXIT_NOPERM: u8 = 77;
-/// EX_CONFIG: the schedule cannot be applied as given.
-pub const EXIT_CONFIG: u8 = 78;
+/// The kernel or NIC lacks the qdisc or the mode.
+pub const EXIT_UNAVAILABLE: u8 = tsn_config::exit::UNAVAILABLE;
+/// CAP_NET_ADMIN missing.
+pub const EXIT_NOPERM: u8 = tsn_config::exit::NO_PERM;
+/// The schedule cannot be applied as given.
+pub const EXIT_CONFIG: u8 = tsn_config::exit::CONFIG;
 
 /// `--mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
