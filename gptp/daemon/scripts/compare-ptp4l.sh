@@ -51,32 +51,9 @@ pids+=($!)
 ip netns exec cmpg "$bin/gptpd" -i g0 --socket "$run/g.sock" "${common[@]}" \
   --virtual-offset-ns 20000 --virtual-freq-ppb 30000 2>"$run/g.log" &
 pids+=($!)
-cat >"$run/p.cfg" <<EOF
-[global]
-gmCapable 1
-priority1 248
-priority2 248
-slaveOnly 1
-logAnnounceInterval 0
-logSyncInterval -3
-syncReceiptTimeout 3
-neighborPropDelayThresh 100000
-min_neighbor_prop_delay -20000000
-assume_two_step 1
-path_trace_enabled 1
-follow_up_info 1
-transportSpecific 0x1
-ptp_dst_mac 01:80:C2:00:00:0E
-network_transport L2
-delay_mechanism P2P
-time_stamping software
-free_running 1
-kernel_leap 0
-use_syslog 0
-verbose 1
-logging_level 6
-summary_interval -3
-EOF
+{ cat "$top/gptp/daemon/tests/ptp4l-gptp.cfg"
+  printf 'priority1 248\nslaveOnly 1\nsummary_interval -3\n'
+} >"$run/p.cfg"
 ip netns exec cmpp ptp4l -f "$run/p.cfg" -i p0 -m --uds_address="$run/p.uds" >"$run/p.log" 2>&1 &
 pids+=($!)
 

@@ -502,28 +502,8 @@ fn a_gptpd_master_and_slave_lock_and_agree() {
     assert_eq!(before, clock_state(), "a host clock was adjusted");
 }
 
-const PTP4L_BASE: &str = "[global]
-gmCapable 1
-priority2 248
-logAnnounceInterval 0
-logSyncInterval -3
-syncReceiptTimeout 3
-neighborPropDelayThresh 100000
-min_neighbor_prop_delay -20000000
-assume_two_step 1
-path_trace_enabled 1
-follow_up_info 1
-transportSpecific 0x1
-ptp_dst_mac 01:80:C2:00:00:0E
-network_transport L2
-delay_mechanism P2P
-time_stamping software
-free_running 1
-kernel_leap 0
-use_syslog 0
-verbose 1
-logging_level 6
-";
+/// ptp4l's configuration for every interop run (the comparison script reads the same file).
+const PTP4L_BASE: &str = include_str!("ptp4l-gptp.cfg");
 
 fn ptp4l(ns: &Netns, dir: &Path, name: &str, extra: &str, iface: &str) -> (Spawned, PathBuf) {
     let cfg = dir.join(format!("{name}.cfg"));
