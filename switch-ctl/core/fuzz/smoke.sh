@@ -1,33 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz smoke test for CI: runs every cargo-fuzz target of switch-ctl-core (IS-IS wire codec) for N seconds each
-# (default 30), starting from the seed corpus (PDUs of the FRR captures).
-#
-#   ./smoke.sh [SECONDS]
-#
-# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). On our stable toolchain cargo-fuzz's
-# `-Z` flags need RUSTC_BOOTSTRAP=1, set here. SANITIZER=none skips AddressSanitizer (our
-# code is `unsafe`-free, so ASan mostly guards libFuzzer itself); default: address.
-# New inputs go to a scratch corpus, so the committed seed corpus stays as it is. A failure
-# leaves the crashing input under fuzz/artifacts/<target>/ and exits non-zero.
-set -euo pipefail
-
-seconds="${1:-30}"
-sanitizer="${SANITIZER:-address}"
-cd "$(dirname "$0")"
-
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
-    exit 2
-fi
-
-export RUSTC_BOOTSTRAP=1
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
-
-for src in fuzz_targets/*.rs; do
-    target="$(basename "$src" .rs)"
-    mkdir -p "$scratch/$target" "corpus/$target"
-    echo "== fuzzing $target for ${seconds}s (sanitizer: $sanitizer)"
-    cargo fuzz run --sanitizer "$sanitizer" "$target" "$scratch/$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -print_final_stats=1
-done
+# Fuzz smoke test of switch-ctl-core's IS-IS wire codec, seeded with the PDUs of the FRR
+# captures:
+#   ./smoke.sh [SECONDS]   (see scripts/cargo-fuzz-smoke.sh)
+here="$(cd "$(dirname "$0")" && pwd)"
+exec "$here/../../../scripts/cargo-fuzz-smoke.sh" "$here" "$@"
