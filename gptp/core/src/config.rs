@@ -23,8 +23,8 @@ pub struct PortConfig {
     pub neighbor_prop_delay_thresh: Duration,
     /// `allowedLostResponses`: 3.
     pub allowed_lost_responses: u8,
-    /// Pdelay exchanges kept to compute `neighborRateRatio` and the mean link delay (the
-    /// window of both estimates). At least 2.
+    /// Pdelay exchanges kept to compute `neighborRateRatio` (from the first and last) and
+    /// the mean link delay (the median of the window's delays). At least 2.
     pub pdelay_window: usize,
     /// Whether this port is enabled (`portEnabled` and `ptpPortEnabled`).
     pub enabled: bool,

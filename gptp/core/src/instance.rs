@@ -151,6 +151,8 @@ pub struct Counters {
     pub pdelay_halts: u64,
     /// Signaling messages addressed to another port.
     pub not_for_us: u64,
+    /// Syncs whose offset the servo ignored as an outlier.
+    pub servo_outliers: u64,
 }
 
 /// Upstream timing carried to the master ports.
@@ -987,6 +989,10 @@ impl Instance {
         self.last_offset = Some(offset);
 
         let out = self.servo.sample(offset, rx);
+        if out.outlier {
+            self.counters.servo_outliers += 1;
+            tracing::debug!(%offset, "servo: sample ignored as an outlier");
+        }
         if let Some(step) = out.step {
             self.actions.push_back(Action::StepClock { offset: step });
             for p in &mut self.ports {

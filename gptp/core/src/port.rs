@@ -255,10 +255,21 @@ impl Port {
         while self.delays.len() > window {
             self.delays.pop_front();
         }
-        let sum = self.delays.iter().fold(Duration::ZERO, |a, (round, turn)| {
-            a + (scale(*round, r) - *turn) / 2
+        // The median of the window, as ptp4l's default moving-median delay filter: with
+        // software timestamps one exchange in a few dozen is held up in the kernel by 10 µs or
+        // more, and a mean would carry that into every Sync for a whole window.
+        let mut d: Vec<Duration> = self
+            .delays
+            .iter()
+            .map(|(round, turn)| (scale(*round, r) - *turn) / 2)
+            .collect();
+        d.sort_unstable();
+        let n = d.len();
+        self.mean_link_delay = Some(if n % 2 == 1 {
+            d[n / 2]
+        } else {
+            (d[n / 2 - 1] + d[n / 2]) / 2
         });
-        self.mean_link_delay = Some(sum / self.delays.len() as i64);
     }
 
     /// Whether the rate from the newest stored exchange to (`t3`, `t4`) is implausible, or

@@ -32,6 +32,8 @@ struct Peer {
     id: PortIdentity,
     rate: f64,
     offset: Duration,
+    /// Extra time its responses take to arrive (one exchange held up in a kernel).
+    late: Duration,
 }
 
 impl Peer {
@@ -40,6 +42,7 @@ impl Peer {
             id: port_id(last),
             rate: 1.0 + ppm * 1e-6,
             offset: Duration::from_millis(3),
+            late: Duration::ZERO,
         }
     }
     fn clock(&self, g: Time) -> Time {
@@ -130,7 +133,7 @@ fn drain(a: &mut Instance, now: Time, peers: &[Peer], log: &mut Log) {
                     let t4 = now + LINK + TURNAROUND + LINK;
                     for (k, peer) in peers.iter().enumerate() {
                         let [resp, fup] = peer.answer(&msg, now);
-                        let d = Duration::from_nanos(100 * k as i64);
+                        let d = Duration::from_nanos(100 * k as i64) + peer.late;
                         a.handle_frame(port, &resp, t4 + d);
                         a.handle_frame(port, &fup, t4 + d + Duration::from_micros(1));
                     }
@@ -469,4 +472,25 @@ fn neighbor_rate_ratio_recovers_after_a_rate_change() {
     assert!(after[0].0.abs() > 1e-6, "{after:?}");
     assert!(after.iter().all(|(e, _)| e.abs() < 20e-6), "{after:?}");
     assert!(after[after.len() - 1].0.abs() < 1e-9, "{after:?}");
+}
+
+/// One exchange whose response is held up 15 µs (software timestamps: a preempted kernel
+/// path) leaves the mean link delay alone: it is the median of the window, not the mean.
+#[test]
+fn one_late_response_does_not_move_the_link_delay() {
+    let mut a = instance(|p| p);
+    let peer = Peer::new(2, 50.0);
+    let mut log = Log::default();
+    let settled = track(&mut a, 0, 9, peer, &mut log);
+    assert!(settled[9].1.abs() < 0.01, "{settled:?}");
+    let late = Peer {
+        late: Duration::from_micros(15),
+        ..peer
+    };
+    let after = track(&mut a, 10, 10, late, &mut log);
+    let after_more = track(&mut a, 11, 14, peer, &mut log);
+    for (k, (_, delay_err)) in after.iter().chain(&after_more).enumerate() {
+        assert!(delay_err.abs() < 1.0, "{k}: delay off by {delay_err} ns");
+    }
+    assert_eq!(a.port_status(0).unwrap().rate_window_restarts, 0);
 }

@@ -105,6 +105,11 @@ pub struct ServoSettings {
     pub lock_samples: u32,
     /// Largest frequency adjustment, ppb.
     pub max_frequency_ppb: f64,
+    /// While locked, ignore a sample whose |offset| exceeds this many times the recent mean
+    /// |offset| and the lock threshold (a Sync delayed in the kernel). 0: off.
+    pub outlier_factor: f64,
+    /// Outliers ignored in a row before a sample is used whatever its size.
+    pub max_outliers: u32,
 }
 
 impl Default for ServoSettings {
@@ -119,6 +124,8 @@ impl Default for ServoSettings {
             unlock_threshold: None,
             lock_samples: d.lock_samples,
             max_frequency_ppb: d.max_frequency_ppb,
+            outlier_factor: d.outlier_factor,
+            max_outliers: d.max_outliers,
         }
     }
 }
@@ -294,6 +301,14 @@ impl Validate for Settings {
                 "must be in (0, 10000000]",
             ));
         }
+        if !(self.servo.outlier_factor == 0.0
+            || (self.servo.outlier_factor.is_finite() && self.servo.outlier_factor >= 2.0))
+        {
+            issues.push(Issue::new(
+                key("servo.outlier-factor"),
+                "must be 0 (off) or a finite number of at least 2",
+            ));
+        }
         if self.servo.lock_samples == 0 {
             issues.push(Issue::new(key("servo.lock-samples"), "must be at least 1"));
         }
@@ -418,6 +433,12 @@ pub struct Overrides {
     /// servo.max-frequency-ppb.
     #[arg(long)]
     pub max_frequency_ppb: Option<f64>,
+    /// servo.outlier-factor.
+    #[arg(long)]
+    pub outlier_factor: Option<f64>,
+    /// servo.max-outliers.
+    #[arg(long)]
+    pub max_outliers: Option<u32>,
 }
 
 macro_rules! set {
@@ -460,6 +481,8 @@ impl Overrides {
             self.step_threshold => s.servo.step_threshold,
             self.lock_samples => s.servo.lock_samples,
             self.max_frequency_ppb => s.servo.max_frequency_ppb,
+            self.outlier_factor => s.servo.outlier_factor,
+            self.max_outliers => s.servo.max_outliers,
         );
         if let Some(m) = &self.metrics {
             s.metrics = Some(m.clone());
@@ -525,6 +548,8 @@ impl Settings {
             lock_threshold: dur(s.lock_threshold.unwrap_or(DurationNs(lock))),
             lock_samples: s.lock_samples,
             unlock_threshold: dur(s.unlock_threshold.unwrap_or(DurationNs(unlock))),
+            outlier_factor: s.outlier_factor,
+            max_outliers: s.max_outliers,
         };
         let mut cfg = InstanceConfig::new(clock_identity, self.interfaces.len())
             .with_priority1(self.priority1)

@@ -9,7 +9,6 @@
 //! goes straight back to the core, which then queues the Follow_Up.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use gptp_core::servo::ServoState;
@@ -28,7 +27,7 @@ use tsn_time::{Duration, Time};
 use crate::StartError;
 use crate::clock::{LocalClock, RealtimeMap, kernel_tai_offset};
 use crate::config::{ClockKind, Settings, TimestampingMode};
-use crate::net::{self, PtpSocket};
+use crate::net::{self, PtpSocket, TxSocket};
 use crate::status::{CountersJson, PortStatusJson, Status};
 
 /// A status request: the loop answers on the channel.
@@ -45,7 +44,8 @@ struct Frame {
 struct PortIo {
     name: String,
     ifindex: u32,
-    sock: Arc<PtpSocket>,
+    /// Sends; the receiving socket lives in the reader task.
+    tx: TxSocket,
     reader: JoinHandle<()>,
     /// Bumped when the socket is reopened, so frames of the old one are told apart.
     generation: u64,
@@ -105,7 +105,7 @@ fn spawn_reader(
     port: usize,
     generation: u64,
     name: String,
-    sock: Arc<PtpSocket>,
+    sock: PtpSocket,
     tx: mpsc::Sender<Frame>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -253,12 +253,13 @@ impl Daemon {
         let (frames_tx, frames_rx) = mpsc::channel(256);
         let mut ports = Vec::new();
         for (i, (name, link)) in settings.interfaces.iter().zip(&links).enumerate() {
-            let sock = Arc::new(net::open_port(name, hardware)?);
-            let reader = spawn_reader(i, 0, name.clone(), sock.clone(), frames_tx.clone());
+            let tx = TxSocket::open(name, hardware)?;
+            let sock = net::open_port(name, hardware)?;
+            let reader = spawn_reader(i, 0, name.clone(), sock, frames_tx.clone());
             ports.push(PortIo {
                 name: name.clone(),
                 ifindex: link.index,
-                sock,
+                tx,
                 reader,
                 generation: 0,
                 link_up: link.up,
@@ -429,7 +430,7 @@ impl Daemon {
                         p.tx_errors += 1;
                         continue;
                     }
-                    match net::send(&p.sock, p.ifindex, &data, token.is_some(), timeout).await {
+                    match p.tx.send(p.ifindex, &data, token.is_some(), timeout).await {
                         Ok(ts) => {
                             p.tx_frames += 1;
                             let Some(token) = token else { continue };
@@ -534,13 +535,12 @@ impl Daemon {
                             Ok(sock) => {
                                 p.reader.abort();
                                 p.generation += 1;
-                                p.sock = Arc::new(sock);
                                 p.ifindex = link.index;
                                 p.reader = spawn_reader(
                                     i,
                                     p.generation,
                                     p.name.clone(),
-                                    p.sock.clone(),
+                                    sock,
                                     self.frames_tx.clone(),
                                 );
                                 info!(port = %p.name, ifindex = link.index, "interface back; socket reopened");
@@ -639,6 +639,7 @@ impl Daemon {
                 syncs_sent: c.syncs_sent,
                 syncs_received: c.syncs_received,
                 clock_errors: self.clock_errors,
+                servo_outliers: c.servo_outliers,
             },
         }
     }

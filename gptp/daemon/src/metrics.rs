@@ -124,6 +124,12 @@ pub fn render(s: &Status) -> String {
     gauge(&mut r, "syncs_sent", "Syncs sent", c.syncs_sent as f64);
     gauge(
         &mut r,
+        "servo_outliers",
+        "Sync offsets the servo ignored as outliers",
+        c.servo_outliers as f64,
+    );
+    gauge(
+        &mut r,
         "lost_pdelay_responses",
         "Pdelay responses lost",
         c.lost_responses as f64,
@@ -202,12 +208,14 @@ mod tests {
             }],
             counters: CountersJson {
                 malformed: 3,
+                servo_outliers: 2,
                 ..CountersJson::default()
             },
         };
         let text = render(&s);
         assert!(text.contains("gptp_offset_from_master_ns -12.5"), "{text}");
         assert!(text.contains("gptp_servo_locked 1"), "{text}");
+        assert!(text.contains("gptp_servo_outliers 2"), "{text}");
         assert!(
             text.contains(r#"gptp_port_mean_link_delay_ns{port="eth0",state="slave"} 800"#),
             "{text}"

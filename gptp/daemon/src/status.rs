@@ -57,6 +57,9 @@ pub struct CountersJson {
     pub syncs_received: u64,
     /// Clock operations the kernel refused.
     pub clock_errors: u64,
+    /// Syncs whose offset the servo ignored as an outlier (`servo.outlier-factor`).
+    #[serde(default)]
+    pub servo_outliers: u64,
 }
 
 /// The daemon's state.
@@ -143,6 +146,10 @@ impl Status {
         s.push_str(&format!(
             "dropped: malformed {} other-domain {} ignored {} unmatched {} lost-responses {}\n",
             c.malformed, c.other_domain, c.ignored, c.unmatched, c.lost_responses
+        ));
+        s.push_str(&format!(
+            "syncs received {}, ignored by the servo as outliers {}\n",
+            c.syncs_received, c.servo_outliers
         ));
         s
     }

@@ -394,14 +394,16 @@ fn a_gptpd_master_and_slave_lock_and_agree() {
     println!("(a) one-way ns, Sync: {sync}");
     println!("(a) one-way ns, Pdelay_Req: {req}");
     println!("(a) one-way ns, Pdelay_Resp: {resp}");
-    let true_link = (req.mean + resp.mean) / 2.0;
-    // The servo zeroes the mean of (Sync delay - meanLinkDelay) + error, so a kernel whose
-    // Sync takes longer than the mean of the two Pdelay directions leaves exactly that bias.
-    let kernel_bias = link - sync.mean;
+    // Medians: the servo ignores a Sync held up in the kernel (an outlier) and meanLinkDelay
+    // is the median of its window, so one 200 µs Sync must not decide the comparison.
+    let true_link = (req.median + resp.median) / 2.0;
+    // The servo zeroes (Sync delay - meanLinkDelay) + error, so a kernel whose Sync takes
+    // longer than the mean of the two Pdelay directions leaves exactly that bias.
+    let kernel_bias = link - sync.median;
     println!(
         "(a) meanLinkDelay {link:.0} ns (true (req+resp)/2 {true_link:.0}); kernel asymmetry \
          bias meanLinkDelay - Sync = {kernel_bias:.0} ns; error net of it {:.0} ns",
-        d.mean - kernel_bias
+        d.median - kernel_bias
     );
     let s = sl.status().unwrap();
     let g = gm.status().unwrap();
@@ -433,18 +435,15 @@ fn a_gptpd_master_and_slave_lock_and_agree() {
         "meanLinkDelay {link:.0} ns, true {true_link:.0} ns"
     );
     assert!(
-        (d.mean - kernel_bias).abs() <= 300.0,
-        "mean error {:.0} ns is not the kernel's asymmetry bias {kernel_bias:.0} ns",
-        d.mean
+        (d.median - kernel_bias).abs() <= 300.0,
+        "median error {:.0} ns is not the kernel's asymmetry bias {kernel_bias:.0} ns",
+        d.median
     );
-    // The raw error: software timestamps on veth carry a 0.6-2 us asymmetry (Sync and
-    // Pdelay_Req leave an idle CPU, Pdelay_Resp a busy one; ptp4l shows the same, see the
-    // README), so the issue's |mean| <= 1 us is judged net of it above and the raw mean
-    // against what this kernel path reliably gives.
-    // p95: the issue asks 5 us; one preempted Sync on this shared 2-CPU VM disturbs the servo
-    // for a second or two (4.3 us seen in 1 of 13 runs), so CI holds 8 us.
-    assert!(d.mean.abs() <= 2_500.0, "|mean| > 2.5 us: {d:?}");
-    assert!(d.p95_abs <= 8_000.0, "p95 > 8 us: {d:?}");
+    // The issue's goals, raw: software timestamps on veth still carry an asymmetry (Sync and
+    // Pdelay_Req leave an idle CPU, Pdelay_Resp a busy one; see the README), a few hundred ns
+    // since gptpd's send socket stays out of epoll.
+    assert!(d.mean.abs() <= 1_000.0, "|mean| > 1 us: {d:?}");
+    assert!(d.p95_abs <= 5_000.0, "p95 > 5 us: {d:?}");
 
     // The metrics endpoint (inside the slave's namespace).
     let m =
@@ -561,10 +560,9 @@ fn b_ptp4l_master_gptpd_slave() {
         "slave follows another grandmaster:\n{gm_text}"
     );
     assert!(d.n >= 100, "{d:?}");
-    // The issue asks |median| <= 2 us. Measured -419 to -1308 ns in most runs but +3.9 us in
-    // one of six: the veth software-stamp asymmetry (README) plus ptp4l's UTC-without-
-    // timescale-flag time. CI holds 5 us, which a wrong sign or a missing correction breaks.
-    assert!(d.median.abs() <= 5_000.0, "|median| > 5 us: {d:?}");
+    // The issue's goal. What remains is the veth software-stamp asymmetry (README): ptp4l's
+    // Sync leaves an idle CPU, its Pdelay_Resp a busy one.
+    assert!(d.median.abs() <= 2_000.0, "|median| > 2 us: {d:?}");
     assert!(d.p95_abs <= 10_000.0, "p95 > 10 us: {d:?}");
     sl.terminate();
     assert_eq!(before, clock_state(), "a host clock was adjusted");
@@ -623,9 +621,8 @@ fn c_gptpd_master_ptp4l_slave() {
     // The first samples come while ptp4l is still settling its filters.
     let d = dist(&offsets[5..]);
     println!("(c) ptp4l master offset ns, after {:?}: {d}", t0.elapsed());
-    // The issue asks |median| <= 2 us; ptp4l reports 0.7-2.0 us here (its own offset is the
-    // veth software-stamp asymmetry, README), too close to 2 us to gate CI on. CI holds 4 us.
-    assert!(d.median.abs() <= 4_000.0, "|median| > 4 us: {d:?}");
+    // The issue's goal; what ptp4l reports is the veth software-stamp asymmetry (README).
+    assert!(d.median.abs() <= 2_000.0, "|median| > 2 us: {d:?}");
     assert!(d.p95_abs <= 10_000.0, "p95 > 10 us: {d:?}");
     gm.terminate();
     assert_eq!(before, clock_state(), "a host clock was adjusted");

@@ -32,6 +32,9 @@ pub struct ServoOutput {
     pub frequency_ppb: Option<f64>,
     /// State after the sample.
     pub state: ServoState,
+    /// The sample was an outlier and left the clock alone (see
+    /// [`PiConfig::outlier_factor`]).
+    pub outlier: bool,
 }
 
 /// A clock servo.
