@@ -168,6 +168,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Log filter (`info`, `debug`, `gptpd=trace`, ...).
     pub log_level: String,
+    /// A slave logs its offset and frequency statistics this often (`1s`; 0: never), like
+    /// ptp4l's summary lines.
+    pub summary_interval: DurationNs,
     /// Port settings.
     pub port: PortSettings,
     /// Servo settings.
@@ -196,6 +199,7 @@ impl Default for Settings {
             metrics: None,
             log_format: LogFormat::Human,
             log_level: "info".to_owned(),
+            summary_interval: DurationNs(1_000_000_000),
             port: PortSettings::default(),
             servo: ServoSettings::default(),
         }
@@ -240,6 +244,13 @@ impl Validate for Settings {
             issues.push(Issue::new(
                 key("clock"),
                 "virtual-offset-ns and virtual-freq-ppb need `clock: virtual`",
+            ));
+        }
+        let sum = self.summary_interval.as_nanos();
+        if sum != 0 && !(100_000_000..=3_600_000_000_000).contains(&sum) {
+            issues.push(Issue::new(
+                key("summary-interval"),
+                "must be 0 (off) or between 100ms and 1h",
             ));
         }
         let tx = self.tx_timestamp_timeout.as_nanos();
@@ -376,6 +387,9 @@ pub struct Overrides {
     /// Transmit timestamp timeout (`10ms`).
     #[arg(long)]
     pub tx_timestamp_timeout: Option<DurationNs>,
+    /// How often a slave logs its offset summary (`1s`, 0: never).
+    #[arg(long)]
+    pub summary_interval: Option<DurationNs>,
     /// Status socket path (gptpctl --socket takes the same).
     #[arg(long)]
     pub socket: Option<PathBuf>,
@@ -465,6 +479,7 @@ impl Overrides {
             self.virtual_freq_ppb => s.virtual_freq_ppb,
             self.timestamping => s.timestamping,
             self.tx_timestamp_timeout => s.tx_timestamp_timeout,
+            self.summary_interval => s.summary_interval,
             self.socket => s.socket,
             self.log_format => s.log_format,
             self.log_level => s.log_level,

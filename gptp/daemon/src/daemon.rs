@@ -99,6 +99,17 @@ pub struct Daemon {
     started: Instant,
     /// Software timestamp conversion; dropped whenever the clock is stepped or re-rated.
     rt_map: Option<RealtimeMap>,
+    summary: Summary,
+}
+
+/// Offsets and frequencies of the slave since the last summary line.
+#[derive(Debug, Default)]
+struct Summary {
+    n: u32,
+    sum_sq: f64,
+    max_abs: f64,
+    freq_sum: f64,
+    outliers_at_start: u64,
 }
 
 fn spawn_reader(
@@ -305,6 +316,7 @@ impl Daemon {
             clock_errors: 0,
             started: Instant::now(),
             rt_map: None,
+            summary: Summary::default(),
         })
     }
 
@@ -329,6 +341,10 @@ impl Daemon {
         let mut int = signal(SignalKind::interrupt())
             .map_err(|e| StartError::runtime(format!("SIGINT handler: {e}")))?;
         let mut link_check = tokio::time::interval(StdDuration::from_secs(1));
+        let summary_every = StdDuration::from_nanos(self.settings.summary_interval.0);
+        let mut summary_tick = (!summary_every.is_zero()).then(|| {
+            tokio::time::interval_at(tokio::time::Instant::now() + summary_every, summary_every)
+        });
         loop {
             let sleep = self.time_to_deadline();
             tokio::select! {
@@ -338,6 +354,12 @@ impl Daemon {
                 }
                 Some(q) = query_rx.recv() => { let _ = q.send(self.status()); }
                 _ = link_check.tick() => self.check_links(),
+                _ = async {
+                    match &mut summary_tick {
+                        Some(t) => t.tick().await,
+                        None => std::future::pending().await,
+                    }
+                } => self.log_summary(),
                 _ = term.recv() => { info!("SIGTERM: shutting down"); break; }
                 _ = int.recv() => { info!("SIGINT: shutting down"); break; }
             }
@@ -352,6 +374,37 @@ impl Daemon {
         }
         let _ = std::fs::remove_file(&self.socket_path);
         Ok(())
+    }
+
+    /// One line per interval while a slave, as ptp4l's summary: rms and max |offset| as
+    /// measured (outliers included), mean frequency, link delay of the slave port.
+    fn log_summary(&mut self) {
+        let s = std::mem::take(&mut self.summary);
+        let outliers = self.inst.counters().servo_outliers;
+        self.summary.outliers_at_start = outliers;
+        let Some(port) = self.inst.slave_port() else {
+            return;
+        };
+        if s.n == 0 {
+            return;
+        }
+        let delay = self
+            .inst
+            .port_status(port)
+            .and_then(|p| p.mean_link_delay)
+            .map(Duration::nanos_f64);
+        info!(
+            target: "gptpd::summary",
+            port = %self.ports[port].name,
+            samples = s.n,
+            rms_ns = (s.sum_sq / f64::from(s.n)).sqrt().round(),
+            max_ns = s.max_abs.round(),
+            freq_ppb = (s.freq_sum / f64::from(s.n)).round(),
+            delay_ns = delay.map(f64::round),
+            outliers = outliers - s.outliers_at_start,
+            servo = servo_name(self.inst.servo_state()),
+            "summary"
+        );
     }
 
     fn now(&mut self) -> Option<Time> {
@@ -410,7 +463,20 @@ impl Daemon {
         let port = &mut self.ports[f.port];
         port.rx_frames += 1;
         match ts {
-            Some(ts) => self.inst.handle_frame(f.port, &f.data, ts),
+            Some(ts) => {
+                let syncs = self.inst.counters().syncs_received;
+                self.inst.handle_frame(f.port, &f.data, ts);
+                if self.inst.counters().syncs_received != syncs
+                    && let Some(o) = self.inst.last_offset()
+                {
+                    let o = o.nanos_f64();
+                    let s = &mut self.summary;
+                    s.n += 1;
+                    s.sum_sq += o * o;
+                    s.max_abs = s.max_abs.max(o.abs());
+                    s.freq_sum += self.freq_ppb;
+                }
+            }
             None => {
                 port.rx_without_ts += 1;
                 debug!(port = %port.name, "frame without a receive timestamp dropped");

@@ -445,6 +445,30 @@ fn a_gptpd_master_and_slave_lock_and_agree() {
     assert!(d.mean.abs() <= 1_000.0, "|mean| > 1 us: {d:?}");
     assert!(d.p95_abs <= 5_000.0, "p95 > 5 us: {d:?}");
 
+    // The once-a-second summary line of the slave (as ptp4l's), with what it measured.
+    let summaries: Vec<serde_json::Value> = sl
+        .log_text()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "gptpd::summary")
+        .collect();
+    assert!(summaries.len() >= 20, "{} summary lines", summaries.len());
+    let last = &summaries[summaries.len() - 1]["fields"];
+    assert_eq!(last["servo"], "locked", "{last}");
+    assert!(
+        last["samples"]
+            .as_u64()
+            .is_some_and(|n| (6..=10).contains(&n)),
+        "{last}"
+    );
+    assert!(
+        last["freq_ppb"]
+            .as_f64()
+            .is_some_and(|f| (f + 40_000.0).abs() < 2_000.0),
+        "{last}"
+    );
+    assert!(last["delay_ns"].as_f64().is_some_and(|d| d > 0.0), "{last}");
+
     // The metrics endpoint (inside the slave's namespace).
     let m =
         p.b.exec(&[
