@@ -838,3 +838,77 @@ fn d_e_gptpd_relay_between_two_end_stations_and_tshark_finds_no_error() {
         );
     }
 }
+
+/// The send-only socket: a stamp for every event frame, matched by key even after general
+/// frames were sent in between, and a bounded wait (in the runtime's epoll set) when none
+/// comes: a bridge without ports drops the frame before any driver stamps it.
+#[test]
+fn f_send_socket_stamps_and_gives_up_in_time() {
+    if !require_real("gptpd send socket") {
+        return;
+    }
+    let _g = serial();
+    let p = pair("gtx");
+    p.a.ip(&["link", "add", "gtxbr0", "type", "bridge"])
+        .unwrap();
+    p.a.ip(&["link", "set", "gtxbr0", "up"]).unwrap();
+    p.a.ip(&["link", "set", "gp0", "up"]).unwrap();
+    let netns = std::fs::File::open(format!("/run/netns/{}", p.a.name())).unwrap();
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: setns on a valid namespace fd, for this thread only.
+        assert_eq!(
+            unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) },
+            0
+        );
+        let index = |dev: &str| {
+            let c = std::ffi::CString::new(dev).unwrap();
+            // SAFETY: a valid NUL-terminated name.
+            unsafe { libc::if_nametoindex(c.as_ptr()) }
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let timeout = Duration::from_millis(20);
+            let frame = vec![0x12u8; 44];
+            let mut tx = gptpd::net::TxSocket::open("gp0", false).unwrap();
+            let gp0 = index("gp0");
+            let mut last = 0i128;
+            for k in 0..20 {
+                // General frames (no stamp wanted) between event frames: their stamps must
+                // never be taken for the event frame's.
+                if k % 3 == 0 {
+                    tx.send(gp0, &frame, false, timeout).await.unwrap();
+                }
+                let before = realtime_ns();
+                let ts = tx.send(gp0, &frame, true, timeout).await.unwrap();
+                let ts = ts.expect("a software stamp on veth");
+                let ns = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
+                assert!(
+                    ns >= before && ns <= realtime_ns(),
+                    "stamp {ns} not of this send"
+                );
+                assert!(ns > last);
+                last = ns;
+            }
+            let mut br = gptpd::net::TxSocket::open("gtxbr0", false).unwrap();
+            let t0 = Instant::now();
+            let ts = br
+                .send(index("gtxbr0"), &frame, true, timeout)
+                .await
+                .unwrap();
+            let waited = t0.elapsed();
+            assert_eq!(ts, None);
+            assert!(
+                waited >= timeout && waited < timeout * 10,
+                "gave up after {waited:?}"
+            );
+            // The socket is usable afterwards.
+            assert!(tx.send(gp0, &frame, true, timeout).await.unwrap().is_some());
+        });
+    })
+    .join()
+    .unwrap();
+}
