@@ -6,7 +6,8 @@
 #   INTERVAL_MS after each reply, instead of back to back; use fewer PINGS then)
 # Needs erlang-base (erl, erlc, epmd) and jq. Starts epmd on 127.0.0.1 when none runs and
 # stops only the processes it started, by PID. Our side runs twice: as is, and with the node
-# thread in SCHED_FIFO (--rt-priority 10) when the user may do that (root or RLIMIT_RTPRIO).
+# thread in SCHED_FIFO (--rt-priority 10) when the user may do that (root or RLIMIT_RTPRIO);
+# then both again with busy polling (--busy-poll-us, BUSY_POLL_US=200 by default; 0 skips).
 set -euo pipefail
 pings="${1:-20000}"; secs="${2:-10}"; bulk="${3:-8388608}"; interval_ms="${4:-0}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +25,12 @@ bench=("$root/target/release/dist-bench" --json --pings "$pings" --seconds "$sec
     --bulk-bytes "$bulk" --interval-us "$((interval_ms * 1000))")
 ours="$("${bench[@]}")"
 ours_rt="$("${bench[@]}" --rt-priority 10 2>/dev/null || true)"
+busy_us="${BUSY_POLL_US:-200}"
+ours_bp=""; ours_rt_bp=""
+if [ "$busy_us" -gt 0 ]; then
+    ours_bp="$("${bench[@]}" --busy-poll-us "$busy_us")"
+    ours_rt_bp="$("${bench[@]}" --busy-poll-us "$busy_us" --rt-priority 10 2>/dev/null || true)"
+fi
 
 erlc -o "$work" "$here/distbench.erl"
 if ! epmd -names >/dev/null 2>&1; then
@@ -49,5 +56,7 @@ echo "node pair; loopback, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load aver
     printf 'impl\tidle p50\tidle p99\tidle p99.9\tloaded p50\tloaded p99\tloaded p99.9\tbulk MB/s\n'
     row "dist-over-tsn (UDP)" "$ours"
     [ -n "$ours_rt" ] && row "dist-over-tsn, SCHED_FIFO" "$ours_rt"
+    [ -n "$ours_bp" ] && row "dist-over-tsn, busy poll" "$ours_bp"
+    [ -n "$ours_rt_bp" ] && row "dist-over-tsn, FIFO+busy poll" "$ours_rt_bp"
     row "Erlang/OTP $(jq -r .otp <<<"$theirs") (TCP dist)" "$theirs"
 } | awk -F'\t' '{ printf "%-30s %9s %9s %10s %10s %10s %12s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'

@@ -35,7 +35,9 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::carrier::{CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, SendError};
+use crate::carrier::{
+    CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, SendError, Stats,
+};
 use crate::sys;
 use crate::term::{Atom, Pid, Reference, Term, decode_prefix, encode, encode_into};
 
@@ -149,6 +151,7 @@ enum Cmd {
         stream: u64,
         data: Vec<u8>,
     },
+    Stats(oneshot::Sender<Stats>),
     Shutdown,
     /// Stop without telling peers, as a crash would.
     Abort,
@@ -173,6 +176,7 @@ struct Shared {
     name: Atom,
     creation: u32,
     addr: SocketAddr,
+    urgent_addr: Option<SocketAddr>,
     send_buffer: [usize; 4],
     state: Mutex<State>,
     cmd: mpsc::UnboundedSender<Cmd>,
@@ -239,23 +243,25 @@ impl Node {
         }
         let seed = sys::random_seed()?;
         let creation = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]) | 1;
-        let socket = socket2::Socket::new(
-            socket2::Domain::for_address(bind),
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )?;
-        socket.set_nonblocking(true)?;
         // Large buffers: bursts of bulk fragments must not overflow the receive queue.
-        let _ = socket.set_recv_buffer_size(4 << 20);
-        let _ = socket.set_send_buffer_size(4 << 20);
-        socket.bind(&bind.into())?;
-        let socket = UdpSocket::from_std(socket.into())?;
+        let socket = udp_socket(bind, 4 << 20)?;
         let addr = socket.local_addr()?;
+        let urgent = if config.urgent_socket {
+            // Same address, any port; it only receives (everything is sent from `socket`,
+            // whose address is the one peers know us by).
+            let s = udp_socket(SocketAddr::new(addr.ip(), 0), 1 << 20)?;
+            config.urgent_port = Some(s.local_addr()?.port());
+            Some(s)
+        } else {
+            config.urgent_port = None;
+            None
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             name,
             creation,
             addr,
+            urgent_addr: urgent.as_ref().map(UdpSocket::local_addr).transpose()?,
             send_buffer: config.send_buffer,
             state: Mutex::new(State::default()),
             cmd: tx.clone(),
@@ -265,7 +271,7 @@ impl Node {
         // endpoint must accept whatever the node hands it.
         config.send_buffer = [usize::MAX; 4];
         let endpoint = Endpoint::new(config, seed);
-        tokio::spawn(drive(Arc::clone(&shared), socket, endpoint, rx));
+        tokio::spawn(drive(Arc::clone(&shared), socket, urgent, endpoint, rx));
         Ok(Self {
             shared,
             _alive: Some(Arc::new(Alive { cmd: tx })),
@@ -284,6 +290,22 @@ impl Node {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The second socket's address, where peers send control and real-time datagrams
+    /// (`Config::urgent_socket`); `None` when it is off.
+    pub fn urgent_addr(&self) -> Option<SocketAddr> {
+        self.shared.urgent_addr
+    }
+
+    /// The carrier's counters: datagrams handled, dropped (and why), sent.
+    pub async fn stats(&self) -> Result<Stats, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .cmd
+            .send(Cmd::Stats(tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
     }
 
     /// Connects to the node at `addr`; returns its name once the handshake completed.
@@ -899,6 +921,55 @@ pub fn set_realtime_priority(priority: u8) -> io::Result<()> {
     sys::set_fifo(priority)
 }
 
+/// A non-blocking UDP socket bound to `bind` with `buffer` bytes of kernel buffers.
+fn udp_socket(bind: SocketAddr, buffer: usize) -> io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(bind),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    socket.set_nonblocking(true)?;
+    let _ = socket.set_recv_buffer_size(buffer);
+    let _ = socket.set_send_buffer_size(buffer);
+    socket.bind(&bind.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// Reads every datagram waiting on the urgent socket into the endpoint, straight from the
+/// kernel (not through the runtime's readiness, which is only as fresh as its last poll);
+/// true if any arrived.
+fn drain_urgent(urgent: Option<&UdpSocket>, ep: &mut Endpoint, buf: &mut [u8]) -> bool {
+    let Some(u) = urgent else {
+        return false;
+    };
+    let mut any = false;
+    loop {
+        match sys::recv_from(u, buf) {
+            Ok((n, from)) => {
+                ep.handle_urgent(Instant::now(), from, &buf[..n]);
+                any = true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return any,
+            Err(e) => {
+                tracing::debug!(error = %e, "recv failed on the urgent socket");
+                return any;
+            }
+        }
+    }
+}
+
+/// Whether the driver polls again instead of blocking ([`Config::busy_poll`]): only within
+/// `busy_poll` of the last real-time message, when no transmission is pending anyway, and
+/// while no other thread waits for a CPU (asked last, as it costs a system call).
+fn should_spin(
+    since_realtime: Option<std::time::Duration>,
+    busy_poll: std::time::Duration,
+    more_to_send: bool,
+    spare_cpu: impl FnOnce() -> bool,
+) -> bool {
+    !more_to_send && since_realtime.is_some_and(|d| d < busy_poll) && spare_cpu()
+}
+
 /// Normal or bulk datagrams sent before the driver looks at its socket and commands again:
 /// one, since on loopback a 64 KiB datagram costs tens of microseconds and a real-time
 /// datagram waiting behind a burst of them waits that much longer.
@@ -908,6 +979,7 @@ const BULK_BURST: usize = 1;
 async fn drive(
     shared: Arc<Shared>,
     socket: UdpSocket,
+    urgent: Option<UdpSocket>,
     mut ep: Endpoint,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
 ) {
@@ -921,6 +993,10 @@ async fn drive(
     let mut waiting: Vec<(SocketAddr, oneshot::Sender<Result<String, Error>>)> = Vec::new();
     let mut shutting_down = false;
     let mut priority_ceiling = u32::MAX;
+    let busy_poll = ep.config().busy_poll;
+    // When real-time traffic last went through (`Config::busy_poll`).
+    let mut last_realtime: Option<Instant> = None;
+    let mut cpu_load = (!busy_poll.is_zero()).then(sys::CpuLoad::open).flatten();
     loop {
         let now = Instant::now();
         // Transmit everything the endpoint has, but look at the socket between bulk
@@ -995,6 +1071,9 @@ async fn drive(
                     }
                 }
                 Event::Message { conn, class, data } => {
+                    if class == Class::RealTime {
+                        last_realtime = Some(now);
+                    }
                     let peer = ep
                         .connections()
                         .find(|(c, _)| *c == conn)
@@ -1038,13 +1117,46 @@ async fn drive(
             // driver keeps the thread for as long as the socket stays readable.
             tokio::task::yield_now().await;
         }
+        // Busy polling: instead of blocking (and paying for the wake-up), go round again
+        // after one non-blocking look at the sockets, the commands and the timers (a
+        // yielded task makes the runtime poll its IO driver without waiting). Only while no
+        // other thread waits for a CPU: then spinning takes time from nobody (`sched_yield`
+        // cannot hand the CPU from a SCHED_FIFO thread to a normal one), and on a busy
+        // machine no CPU halts, so there is no wake-up to save.
+        let spinning = should_spin(
+            last_realtime.map(|t| t.elapsed()),
+            busy_poll,
+            more_to_send,
+            || cpu_load.as_mut().is_some_and(sys::CpuLoad::spare_cpu),
+        );
+        if spinning {
+            sys::yield_cpu();
+        }
         tokio::select! {
             biased;
+            r = async {
+                match &urgent {
+                    Some(u) => u.readable().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if r.is_ok() && let Some(u) = &urgent {
+                    // Clears the runtime's readiness once the socket is empty.
+                    let _ = u.try_io(tokio::io::Interest::READABLE, || {
+                        drain_urgent(Some(u), &mut ep, &mut inbuf);
+                        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                    });
+                }
+            }
             r = socket.readable() => {
                 if r.is_err() {
                     continue;
                 }
                 for _ in 0..64 {
+                    // Control and real-time datagrams first, and handled at once.
+                    if drain_urgent(urgent.as_ref(), &mut ep, &mut inbuf) && ep.has_events() {
+                        break;
+                    }
                     match socket.try_recv_from(&mut inbuf) {
                         Ok((n, from)) => ep.handle(Instant::now(), from, &inbuf[..n]),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -1074,11 +1186,17 @@ async fn drive(
                             shutting_down = true;
                             break;
                         }
+                        Some(Cmd::Stats(tx)) => {
+                            let _ = tx.send(ep.stats().clone());
+                        }
                         Some(Cmd::Connect(addr, tx)) => {
                             ep.connect(Instant::now(), addr);
                             waiting.push((addr, tx));
                         }
                         Some(Cmd::Send { node: peer, class, stream, data }) => {
+                            if class == Class::RealTime {
+                                last_realtime = Some(Instant::now());
+                            }
                             let len = data.len();
                             let res = match ep.connection_to(&peer) {
                                 Some(conn) => ep.send(conn, class, stream, data),
@@ -1110,6 +1228,37 @@ async fn drive(
                 ep.handle_timeout(Instant::now());
             }
             () = std::future::ready(()), if more_to_send => {}
+            () = tokio::task::yield_now(), if spinning => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::should_spin;
+    use std::time::Duration;
+
+    #[test]
+    fn spins_only_soon_after_real_time_traffic_and_with_a_spare_cpu() {
+        let ms = Duration::from_millis;
+        let spare = || true;
+        assert!(should_spin(Some(ms(1)), ms(2), false, spare));
+        // Off, never: the default.
+        assert!(!should_spin(
+            Some(Duration::ZERO),
+            Duration::ZERO,
+            false,
+            spare
+        ));
+        // The window has passed, or no real-time traffic ever went through.
+        assert!(!should_spin(Some(ms(2)), ms(2), false, spare));
+        assert!(!should_spin(None, ms(2), false, spare));
+        // Another thread waits for a CPU.
+        assert!(!should_spin(Some(ms(1)), ms(2), false, || false));
+        // Datagrams are waiting to go out: the driver goes round anyway, without a look
+        // at the machine's load.
+        assert!(!should_spin(Some(ms(1)), ms(2), true, || panic!(
+            "not asked"
+        )));
     }
 }

@@ -80,6 +80,98 @@ pub(crate) fn send_with_priority(
     }
 }
 
+/// One `recvfrom` on a non-blocking socket, bypassing the runtime's readiness cache.
+pub(crate) fn recv_from(
+    socket: &tokio::net::UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr)> {
+    let sock = socket2::SockRef::from(socket);
+    // SAFETY: the kernel only writes initialised bytes into the buffer, and u8 and
+    // MaybeUninit<u8> have the same layout.
+    let uninit =
+        unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [std::mem::MaybeUninit<u8>]) };
+    let (n, from) = sock.recv_from(uninit)?;
+    let from = from
+        .as_socket()
+        .ok_or_else(|| io::Error::other("not an IP source address"))?;
+    Ok((n, from))
+}
+
+/// The machine's runnable threads, from `/proc/loadavg` (its fourth field, `running/total`,
+/// counts the threads running or waiting for a CPU right now), against the CPUs this
+/// process may use.
+#[derive(Debug)]
+pub(crate) struct CpuLoad {
+    file: std::fs::File,
+    cpus: u32,
+    buf: [u8; 128],
+    /// Since when every look found more runnable threads than CPUs.
+    crowded_since: Option<std::time::Instant>,
+}
+
+/// How long more threads than CPUs may be runnable before [`CpuLoad::spare_cpu`] says no:
+/// a thread that runs for a moment (a timer, a kernel worker) does not end a spin, one that
+/// needs the CPU longer waits at most this.
+const CROWDED_GRACE: std::time::Duration = std::time::Duration::from_micros(50);
+
+impl CpuLoad {
+    /// `None` where `/proc` is not mounted.
+    pub(crate) fn open() -> Option<Self> {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        Some(Self {
+            file: std::fs::File::open("/proc/loadavg").ok()?,
+            cpus,
+            buf: [0; 128],
+            crowded_since: None,
+        })
+    }
+
+    /// Whether no thread has waited for a CPU for longer than [`CROWDED_GRACE`] (runnable
+    /// threads, the caller included, at most the CPUs); false if it cannot tell.
+    pub(crate) fn spare_cpu(&mut self) -> bool {
+        use std::os::unix::fs::FileExt;
+        // One pread: the kernel regenerates the file from offset 0.
+        let Ok(n) = self.file.read_at(&mut self.buf, 0) else {
+            return false;
+        };
+        let Some(running) = parse_running(&self.buf[..n]) else {
+            return false;
+        };
+        let now = std::time::Instant::now();
+        spare_or_briefly_crowded(running, self.cpus, &mut self.crowded_since, now)
+    }
+}
+
+/// [`CpuLoad::spare_cpu`]'s decision, given the running count read at `now`.
+fn spare_or_briefly_crowded(
+    running: u32,
+    cpus: u32,
+    crowded_since: &mut Option<std::time::Instant>,
+    now: std::time::Instant,
+) -> bool {
+    if running <= cpus {
+        *crowded_since = None;
+        return true;
+    }
+    let since = *crowded_since.get_or_insert(now);
+    now.duration_since(since) < CROWDED_GRACE
+}
+
+/// The `running` of `/proc/loadavg`'s `running/total` field.
+fn parse_running(loadavg: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(loadavg).ok()?;
+    let field = text.split_ascii_whitespace().nth(3)?;
+    field.split_once('/')?.0.parse().ok()
+}
+
+/// Offers the CPU to other runnable threads (`sched_yield`); returns at once if none.
+pub(crate) fn yield_cpu() {
+    // SAFETY: no arguments, no memory; cannot fail on Linux.
+    unsafe {
+        libc::sched_yield();
+    }
+}
+
 /// 32 bytes from the kernel's random pool, for nonces and connection ids.
 pub(crate) fn random_seed() -> io::Result<[u8; 32]> {
     use std::io::Read;
@@ -153,6 +245,35 @@ mod tests {
     fn policy_of_this_thread() -> libc::c_int {
         // SAFETY: plain syscall on the calling thread.
         unsafe { libc::sched_getscheduler(0) }
+    }
+
+    #[test]
+    fn running_threads_come_from_the_fourth_loadavg_field() {
+        use std::os::unix::fs::FileExt;
+        assert_eq!(parse_running(b"0.52 0.58 0.59 3/467 12345\n"), Some(3));
+        assert_eq!(parse_running(b"0.52 0.58 0.59 12/467 1\n"), Some(12));
+        assert_eq!(parse_running(b"0.52 0.58"), None);
+        assert_eq!(parse_running(b"0.52 0.58 0.59 x/467 1"), None);
+        // The live file parses, and counts at least this running thread.
+        let mut load = CpuLoad::open().expect("/proc/loadavg");
+        let n = load.file.read_at(&mut load.buf, 0).unwrap();
+        assert!(parse_running(&load.buf[..n]).unwrap() >= 1);
+    }
+
+    #[test]
+    fn a_crowded_machine_ends_the_spin_after_the_grace() {
+        let t0 = std::time::Instant::now();
+        let us = |n| t0 + std::time::Duration::from_micros(n);
+        let mut since = None;
+        assert!(spare_or_briefly_crowded(2, 2, &mut since, us(0)));
+        // A third thread: tolerated for the grace, not longer.
+        assert!(spare_or_briefly_crowded(3, 2, &mut since, us(10)));
+        assert!(spare_or_briefly_crowded(3, 2, &mut since, us(59)));
+        assert!(!spare_or_briefly_crowded(3, 2, &mut since, us(60)));
+        // It went away: spinning may go on, and a new crowd starts a new grace.
+        assert!(spare_or_briefly_crowded(1, 2, &mut since, us(70)));
+        assert!(spare_or_briefly_crowded(4, 2, &mut since, us(80)));
+        assert!(!spare_or_briefly_crowded(4, 2, &mut since, us(200)));
     }
 
     #[test]

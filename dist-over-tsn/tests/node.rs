@@ -237,3 +237,120 @@ async fn nodedown_within_the_tick_time_when_a_peer_dies_silently() {
         "nodedown after {took:?}"
     );
 }
+
+#[tokio::test]
+async fn real_time_traffic_takes_the_urgent_socket_and_hostile_datagrams_there_are_dropped() {
+    let (a, b) = pair().await;
+    let urgent = b.urgent_addr().expect("on by default");
+    assert_eq!(urgent.ip(), b.local_addr().ip());
+    assert_ne!(urgent.port(), b.local_addr().port());
+    // Hostile datagrams on the urgent socket: garbage, a handshake, a forged sender.
+    let mallory = std::net::UdpSocket::bind(local()).unwrap();
+    mallory.send_to(b"\xd1\x57\x01\x04garbage", urgent).unwrap();
+    mallory.send_to(&[0xff; 2000], urgent).unwrap();
+    let pa = a.spawn();
+    let mut pb = b.spawn();
+    for i in 0..50_i64 {
+        pa.send_in(pb.pid(), &Term::from(i), Class::RealTime)
+            .await
+            .unwrap();
+    }
+    pa.send_in(pb.pid(), &Term::Binary(vec![7; 100_000]), Class::Bulk)
+        .await
+        .unwrap();
+    for i in 0..50_i64 {
+        let Msg::Message { term, .. } = next(&mut pb).await else {
+            panic!()
+        };
+        assert_eq!(term.as_i64(), Some(i));
+    }
+    let Msg::Message { term, .. } = next(&mut pb).await else {
+        panic!()
+    };
+    assert_eq!(term, Term::Binary(vec![7; 100_000]));
+    let stats = b.stats().await.unwrap();
+    assert!(stats.rx_urgent >= 50, "{stats:?}");
+    assert!(stats.rx_malformed >= 2, "{stats:?}");
+    // Bulk went to the main socket: more datagrams than the urgent ones arrived.
+    assert!(stats.rx_datagrams > stats.rx_urgent + 5, "{stats:?}");
+}
+
+#[tokio::test]
+async fn one_socket_when_the_urgent_socket_is_off() {
+    let mut ca = config("a");
+    ca.urgent_socket = false;
+    let a = Node::start(ca, local()).await.unwrap();
+    let b = Node::start(config("b"), local()).await.unwrap();
+    assert_eq!(a.urgent_addr(), None);
+    assert_eq!(a.connect(b.local_addr()).await.unwrap(), "b");
+    let mut pa = a.spawn();
+    let mut pb = b.spawn();
+    // a first: b may not have seen the handshake's Confirm yet when `connect` returns.
+    pa.send_in(pb.pid(), &atom("ping"), Class::RealTime)
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut pb).await, Msg::Message { .. }));
+    pb.send_in(pa.pid(), &atom("pong"), Class::RealTime)
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut pa).await, Msg::Message { .. }));
+    // a announced no urgent port, so b sends it everything on the main socket; b's own
+    // urgent socket still receives a's real-time datagrams.
+    assert_eq!(a.stats().await.unwrap().rx_urgent, 0);
+    assert!(b.stats().await.unwrap().rx_urgent >= 1);
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: plain syscall writing into a timespec we own.
+    assert_eq!(
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) },
+        0
+    );
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[tokio::test]
+async fn busy_polling_nodes_deliver_and_then_park() {
+    // Both nodes run on this test's current-thread runtime, so this thread's CPU time is
+    // theirs.
+    let start = |name: &str| {
+        let mut c = config(name);
+        c.busy_poll = Duration::from_millis(50);
+        Node::start(c, local())
+    };
+    let a = start("a").await.unwrap();
+    let b = start("b").await.unwrap();
+    assert_eq!(a.connect(b.local_addr()).await.unwrap(), "b");
+    let mut pa = a.spawn();
+    let mut pb = b.spawn();
+    for i in 0..200_i64 {
+        pa.send_in(pb.pid(), &Term::from(i), Class::RealTime)
+            .await
+            .unwrap();
+        let Msg::Message { term, .. } = next(&mut pb).await else {
+            panic!()
+        };
+        assert_eq!(term.as_i64(), Some(i));
+        pb.send_in(pa.pid(), &term, Class::RealTime).await.unwrap();
+        assert!(matches!(next(&mut pa).await, Msg::Message { .. }));
+    }
+    // The spin lasts `busy_poll` after the last real-time message, then the drivers block.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let cpu = thread_cpu();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let idle_cpu = thread_cpu() - cpu;
+    assert!(
+        idle_cpu < Duration::from_millis(40),
+        "idle nodes used {idle_cpu:?} of CPU in 400 ms"
+    );
+    // And they still answer.
+    pa.send_in(pb.pid(), &atom("late"), Class::RealTime)
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut pb).await, Msg::Message { .. }));
+}

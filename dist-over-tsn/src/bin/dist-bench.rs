@@ -49,6 +49,12 @@ struct Args {
     /// pinger offers the same real-time load whatever its latency, as a cyclic PLC task does.
     #[arg(long, default_value_t = 0)]
     interval_us: u64,
+    /// `Config::busy_poll` of both nodes, in microseconds (0: block at once).
+    #[arg(long, default_value_t = 0)]
+    busy_poll_us: u64,
+    /// Largest datagram (`Config::mtu`); loopback takes up to 65 000.
+    #[arg(long, default_value_t = 65_000)]
+    mtu: usize,
     /// Internal: run the peer node (echo and sink) and print its address.
     #[arg(long, hide = true)]
     serve: bool,
@@ -56,10 +62,11 @@ struct Args {
 
 const COOKIE: &[u8] = b"dist-bench";
 
-fn config(name: &str) -> Config {
+fn config(name: &str, args: &Args) -> Config {
     let mut c = Config::new(name, COOKIE);
+    c.busy_poll = Duration::from_micros(args.busy_poll_us);
     // Loopback's MTU is 64 KiB: one fragment per datagram up to that.
-    c.mtu = 65_000;
+    c.mtu = args.mtu;
     c.tick_time = Duration::from_secs(20);
     // Little bulk in flight keeps the receiver's socket queue short (the lever against
     // head-of-line blocking); the real-time class never waits behind more than this.
@@ -99,7 +106,7 @@ fn main() -> anyhow::Result<()> {
         set_realtime_priority(args.rt_priority).context("SCHED_FIFO for the node thread")?;
     }
     if args.serve {
-        rt.block_on(serve(bulk.handle()))
+        rt.block_on(serve(&args, bulk.handle()))
     } else {
         rt.block_on(run(&args, bulk.handle()))
     }
@@ -107,8 +114,8 @@ fn main() -> anyhow::Result<()> {
 
 /// The peer: `echo` answers `{echo, X}` to `{Pid, X}` in the real-time class; `sink`
 /// counts what it receives and reports `{Count, Bytes}` to `{stats, Pid}`.
-async fn serve(bulk: &tokio::runtime::Handle) -> anyhow::Result<()> {
-    let node = Node::start(config("bench_b"), "127.0.0.1:0".parse()?).await?;
+async fn serve(args: &Args, bulk: &tokio::runtime::Handle) -> anyhow::Result<()> {
+    let node = Node::start(config("bench_b", args), "127.0.0.1:0".parse()?).await?;
     let mut echo = node.spawn();
     echo.register("echo");
     let mut sink = node.spawn();
@@ -250,6 +257,8 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
     let mut child = Command::new(exe)
         .args(["--serve", "--threads", &args.threads.to_string()])
         .args(["--rt-priority", &args.rt_priority.to_string()])
+        .args(["--busy-poll-us", &args.busy_poll_us.to_string()])
+        .args(["--mtu", &args.mtu.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -263,7 +272,7 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
         .trim()
         .parse()?;
 
-    let node = Node::start(config("bench_a"), "127.0.0.1:0".parse()?).await?;
+    let node = Node::start(config("bench_a", args), "127.0.0.1:0".parse()?).await?;
     node.connect(addr).await?;
     let mut me = node.spawn();
     for i in 0..1000 {
@@ -322,6 +331,8 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
             "bulk_bytes": args.bulk_bytes,
             "rt_priority": args.rt_priority,
             "interval_us": args.interval_us,
+            "busy_poll_us": args.busy_poll_us,
+            "mtu": args.mtu,
         });
         println!("{v}");
     } else {

@@ -109,6 +109,8 @@ pub enum LostReason {
 pub(super) struct Connection {
     pub(super) peer_conn: u64,
     pub(super) addr: SocketAddr,
+    /// Where control and real-time datagrams go: the peer's urgent port, or `addr`.
+    pub(super) urgent_addr: SocketAddr,
     pub(super) name: String,
     /// Initiator only: the Confirm to repeat until the peer shows it is established.
     pub(super) confirm: Option<([u8; 32], Instant)>,
@@ -136,6 +138,7 @@ impl Connection {
         Self {
             peer_conn,
             addr,
+            urgent_addr: addr,
             name,
             confirm: None,
             last_recv: now,

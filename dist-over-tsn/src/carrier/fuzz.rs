@@ -9,7 +9,7 @@ use super::{Config, Endpoint};
 
 /// Parse -> emit -> parse of one datagram: whatever parses re-emits to bytes that parse to
 /// the same value; then an endpoint with a live connection takes the bytes as if from its
-/// peer and must neither panic nor hold more memory than its limits allow.
+/// peer (on its main and its urgent port) and must neither panic nor hold more memory than its limits allow.
 pub fn datagram(data: &[u8]) {
     if let Ok((conn, repr)) = Repr::parse_datagram(data) {
         let mut out = Vec::new();
@@ -22,6 +22,8 @@ pub fn datagram(data: &[u8]) {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 1));
     let mut ep = Endpoint::new(Config::new("fuzz", b"cookie"), [7; 32]);
     ep.handle(now, addr, data);
+    // The same bytes on the urgent port: refused or handled, never a panic.
+    ep.handle_urgent(now, addr, data);
     ep.handle_timeout(now + Duration::from_secs(1));
     let mut buf = Vec::new();
     for _ in 0..64 {

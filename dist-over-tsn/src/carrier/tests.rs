@@ -409,6 +409,7 @@ fn initiator_with_wrong_cookie_is_refused_by_responder() {
             nonce: [9; 16],
             conn: 77,
             name: "mallory",
+            urgent_port: 0,
         }
         .emit(0, &mut v);
         v
@@ -792,4 +793,220 @@ fn datagram_property_on_real_datagrams_and_mutations() {
             datagram(&m);
         }
     }
+}
+
+/// Two endpoints with urgent ports, wired by hand: a datagram sent to a main port goes to
+/// `handle`, one sent to an urgent port to `handle_urgent`. Returns what went where.
+struct Split {
+    ep: [Endpoint; 2],
+    now: Instant,
+    /// (sender, destination, class) of every datagram.
+    log: Vec<(usize, SocketAddr, Class)>,
+    /// Replaces a datagram in flight (tampering), by sender.
+    tamper: Option<fn(usize, &mut Vec<u8>)>,
+}
+
+fn urgent(i: usize) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, 2000 + i as u16))
+}
+
+impl Split {
+    fn new() -> Self {
+        let ep = [A, B].map(|i| {
+            let mut c = config(["a", "b"][i], b"secret");
+            c.urgent_port = Some(urgent(i).port());
+            Endpoint::new(c, [i as u8 + 1; 32])
+        });
+        Self {
+            ep,
+            now: Instant::now(),
+            log: Vec::new(),
+            tamper: None,
+        }
+    }
+
+    fn pump(&mut self) {
+        let mut buf = Vec::new();
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for i in [A, B] {
+                while let Some(t) = self.ep[i].poll_transmit(self.now, &mut buf) {
+                    moved = true;
+                    self.log.push((i, t.dest, t.class));
+                    if let Some(f) = self.tamper {
+                        f(i, &mut buf);
+                    }
+                    let to = 1 - i;
+                    if t.dest == urgent(to) {
+                        self.ep[to].handle_urgent(self.now, addr(i), &buf);
+                    } else {
+                        assert_eq!(t.dest, addr(to));
+                        self.ep[to].handle(self.now, addr(i), &buf);
+                    }
+                }
+            }
+            self.now += Duration::from_millis(2);
+            for i in [A, B] {
+                self.ep[i].handle_timeout(self.now);
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("livelock");
+    }
+}
+
+#[test]
+fn control_and_real_time_datagrams_go_to_the_urgent_port() {
+    let mut s = Split::new();
+    s.ep[A].connect(s.now, addr(B));
+    s.pump();
+    let ca = s.ep[A].connection_to("b").expect("connected");
+    // Handshakes use the main ports: the urgent ports are not known before.
+    assert!(s.log.iter().all(|&(i, dest, _)| dest == addr(1 - i)));
+    s.log.clear();
+    s.ep[A].send(ca, Class::RealTime, 1, vec![1; 3000]).unwrap();
+    s.ep[A].send(ca, Class::Bulk, 2, vec![2; 5000]).unwrap();
+    s.ep[A].send(ca, Class::Normal, 3, vec![3; 100]).unwrap();
+    s.pump();
+    let got: Vec<(Class, usize)> = std::iter::from_fn(|| s.ep[B].poll_event())
+        .filter_map(|e| match e {
+            Event::Message { class, data, .. } => Some((class, data.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        got.iter().map(|g| g.1).sum::<usize>(),
+        8100,
+        "all three delivered: {got:?}"
+    );
+    let mut seen = [false; 4];
+    for &(i, dest, class) in &s.log {
+        seen[class as usize] = true;
+        let want = if class <= Class::RealTime {
+            urgent(1 - i)
+        } else {
+            addr(1 - i)
+        };
+        assert_eq!(dest, want, "{class:?} from {i}");
+    }
+    assert_eq!(
+        seen, [true; 4],
+        "acks, real-time, normal and bulk all went out"
+    );
+    for ep in &s.ep {
+        assert_eq!(ep.stats().rx_wrong_port, 0);
+    }
+}
+
+#[test]
+fn the_urgent_port_refuses_other_traffic_and_counts_it() {
+    let mut s = Split::new();
+    s.ep[A].connect(s.now, addr(B));
+    s.pump();
+    let cb = s.ep[B].connection_to("a").expect("connected");
+    let peer_conn = s.ep[B].conns[&cb.0].peer_conn;
+    let bulk = data_datagram(
+        peer_conn,
+        &DataRepr {
+            class: Class::Bulk,
+            first: true,
+            last: true,
+            seq: 0,
+            msg: 0,
+            total: 4,
+            offset: 0,
+            payload: b"bulk",
+        },
+    );
+    let mut hello = Vec::new();
+    Repr::Hello {
+        nonce: [5; 16],
+        conn: 9,
+        name: "mallory",
+        urgent_port: 0,
+    }
+    .emit(0, &mut hello);
+    while s.ep[A].poll_event().is_some() {}
+    let before = s.ep[A].stats().clone();
+    s.ep[A].handle_urgent(s.now, addr(B), &bulk);
+    s.ep[A].handle_urgent(s.now, addr(B), &hello);
+    s.ep[A].handle_urgent(s.now, addr(B), b"\xd1\x57garbage");
+    let after = s.ep[A].stats();
+    assert_eq!(after.rx_wrong_port - before.rx_wrong_port, 2);
+    assert_eq!(after.rx_malformed - before.rx_malformed, 1);
+    assert!(s.ep[A].poll_event().is_none(), "nothing delivered");
+    assert!(s.ep[A].responding.is_empty(), "no handshake answered");
+    // The same bulk datagram on the main port is ordinary traffic.
+    s.ep[A].handle(s.now, addr(B), &bulk);
+    assert!(matches!(
+        s.ep[A].poll_event(),
+        Some(Event::Message {
+            class: Class::Bulk,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_forged_urgent_port_fails_the_handshake() {
+    let mut s = Split::new();
+    // Someone on the path rewrites the port in B's Challenge (the last two bytes).
+    s.tamper = Some(|from, buf| {
+        if from == B && matches!(Repr::parse_datagram(buf), Ok((_, Repr::Challenge { .. }))) {
+            let n = buf.len();
+            buf[n - 2..].copy_from_slice(&6666_u16.to_be_bytes());
+        }
+    });
+    s.ep[A].connect(s.now, addr(B));
+    s.pump();
+    assert!(s.ep[A].connection_to("b").is_none());
+    assert!(s.ep[A].stats().rx_bad_mac >= 1);
+}
+
+#[test]
+fn handshakes_without_an_urgent_port_still_parse() {
+    // An older peer's Hello ends after the name.
+    let mut with = Vec::new();
+    Repr::Hello {
+        nonce: [1; 16],
+        conn: 7,
+        name: "old",
+        urgent_port: 0,
+    }
+    .emit(0, &mut with);
+    let without = &with[..with.len() - 2];
+    assert!(matches!(
+        Repr::parse_datagram(without),
+        Ok((
+            0,
+            Repr::Hello {
+                conn: 7,
+                name: "old",
+                urgent_port: 0,
+                ..
+            }
+        ))
+    ));
+    // A port round-trips, and later extensions after it are ignored.
+    let mut v = Vec::new();
+    Repr::Hello {
+        nonce: [1; 16],
+        conn: 7,
+        name: "new",
+        urgent_port: 4242,
+    }
+    .emit(0, &mut v);
+    v.extend_from_slice(b"future");
+    assert!(matches!(
+        Repr::parse_datagram(&v),
+        Ok((
+            0,
+            Repr::Hello {
+                urgent_port: 4242,
+                ..
+            }
+        ))
+    ));
 }

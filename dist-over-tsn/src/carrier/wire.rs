@@ -6,13 +6,17 @@
 //!
 //! | kind | body |
 //! |---|---|
-//! | 1 Hello | nonce:16, conn:64 (sender's id), name_len:8, name |
-//! | 2 Challenge | nonce:16, conn:64, mac:32, name_len:8, name |
+//! | 1 Hello | nonce:16, conn:64 (sender's id), name_len:8, name, [urgent_port:16] |
+//! | 2 Challenge | nonce:16, conn:64, mac:32, name_len:8, name, [urgent_port:16] |
 //! | 3 Confirm | mac:32 |
 //! | 4 Data | class:8, flags:8 (1 first, 2 last), reserved:16, seq:64, msg:32, total:32, offset:32, payload |
 //! | 5 Ack | class:8, reserved:24, next:64 (cumulative), sack:64 (bit i = next+1+i held), window:32 (bytes) |
 //! | 6 Tick | nothing |
 //! | 7 Close | nothing |
+//!
+//! `urgent_port` (optional on input, always written; 0 or absent: none) is the UDP port, on
+//! the sender's address, to which control and real-time datagrams go, so that they never
+//! queue behind bulk ones in one socket. Bytes after it are ignored, for later extensions.
 //!
 //! If [`Packet::new_checked`] returned `Ok`, no accessor panics; [`Repr::parse`] checks the
 //! body of each kind before reading it, so hostile bytes give a [`WireError`], never a panic.
@@ -159,6 +163,8 @@ pub enum Repr<'a> {
         conn: u64,
         /// Initiator's node name.
         name: &'a str,
+        /// Initiator's port for control and real-time datagrams (0: none).
+        urgent_port: u16,
     },
     /// Handshake, responder to initiator (header conn = initiator's id).
     Challenge {
@@ -170,6 +176,8 @@ pub enum Repr<'a> {
         mac: [u8; MAC_LEN],
         /// Responder's node name.
         name: &'a str,
+        /// Responder's port for control and real-time datagrams (0: none).
+        urgent_port: u16,
     },
     /// Handshake, initiator's proof (header conn = responder's id).
     Confirm {
@@ -215,6 +223,7 @@ impl<'a> Repr<'a> {
                     nonce: array(&b[..NONCE_LEN]),
                     conn: be_u64(&b[NONCE_LEN..NONCE_LEN + 8]),
                     name,
+                    urgent_port: port_after(b, NONCE_LEN + 8 + 1 + name.len()),
                 }
             }
             Self::CHALLENGE => {
@@ -226,6 +235,7 @@ impl<'a> Repr<'a> {
                     conn: be_u64(&b[NONCE_LEN..NONCE_LEN + 8]),
                     mac: array(&b[NONCE_LEN + 8..at]),
                     name,
+                    urgent_port: port_after(b, at + 1 + name.len()),
                 }
             }
             Self::CONFIRM => {
@@ -295,8 +305,8 @@ impl<'a> Repr<'a> {
     pub fn buffer_len(&self) -> usize {
         HEADER_LEN
             + match self {
-                Self::Hello { name, .. } => NONCE_LEN + 8 + 1 + name.len(),
-                Self::Challenge { name, .. } => NONCE_LEN + 8 + MAC_LEN + 1 + name.len(),
+                Self::Hello { name, .. } => NONCE_LEN + 8 + 1 + name.len() + 2,
+                Self::Challenge { name, .. } => NONCE_LEN + 8 + MAC_LEN + 1 + name.len() + 2,
                 Self::Confirm { .. } => MAC_LEN,
                 Self::Data(d) => DATA_HEADER_LEN + d.payload.len(),
                 Self::Ack(_) => 24,
@@ -315,21 +325,29 @@ impl<'a> Repr<'a> {
             out.extend_from_slice(n);
         };
         match self {
-            Self::Hello { nonce, conn, name } => {
+            Self::Hello {
+                nonce,
+                conn,
+                name,
+                urgent_port,
+            } => {
                 out.extend_from_slice(nonce);
                 out.extend_from_slice(&conn.to_be_bytes());
                 put_name(out, name);
+                out.extend_from_slice(&urgent_port.to_be_bytes());
             }
             Self::Challenge {
                 nonce,
                 conn,
                 mac,
                 name,
+                urgent_port,
             } => {
                 out.extend_from_slice(nonce);
                 out.extend_from_slice(&conn.to_be_bytes());
                 out.extend_from_slice(mac);
                 put_name(out, name);
+                out.extend_from_slice(&urgent_port.to_be_bytes());
             }
             Self::Confirm { mac } => out.extend_from_slice(mac),
             Self::Data(d) => {
@@ -396,6 +414,12 @@ fn name_at(b: &[u8], at: usize) -> Result<&str, WireError> {
         return Err(WireError::BadField { field: "name" });
     }
     std::str::from_utf8(bytes).map_err(|_| WireError::BadField { field: "name" })
+}
+
+/// The optional port after a handshake's name; 0 when absent.
+fn port_after(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .map_or(0, |p| u16::from_be_bytes([p[0], p[1]]))
 }
 
 fn class_of(b: u8) -> Result<Class, WireError> {
