@@ -4,8 +4,9 @@
 //! - [`carrier`]: the sans-IO carrier (cookie handshake, four priority classes, fragmentation
 //!   with round robin between streams, ordered exactly-once delivery, flow control, ticks);
 //! - [`node`]: the node model (named nodes, processes, registered names, links, monitors,
-//!   nodeup/nodedown) and the tokio driver running the carrier on one UDP socket, with
-//!   SO_PRIORITY set per datagram from its class.
+//!   nodeup/nodedown) and the tokio driver running the carrier on a UDP socket (plus an
+//!   urgent one that receives only control and real-time datagrams), with SO_PRIORITY set
+//!   per datagram from its class, and optional bounded busy polling (`Config::busy_poll`).
 //!
 //! Two nodes on loopback, an echo process on one, a real-time round trip from the other:
 //!

@@ -1,5 +1,6 @@
-//! Linux socket details: `sendmsg` with a per-packet `SO_PRIORITY` control message, so one
-//! UDP socket carries every class and each datagram lands in its own qdisc class / PCP.
+//! Linux details: `sendmsg` with a per-packet `SO_PRIORITY` control message, so one UDP
+//! socket sends every class and each datagram lands in its own qdisc class / PCP; raw
+//! receives; scheduling (SCHED_FIFO, `sched_yield`, the machine's runnable threads).
 
 use std::io;
 use std::net::SocketAddr;
