@@ -35,11 +35,21 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::carrier::wire::DATA_OVERHEAD;
 use crate::carrier::{
-    CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, SendError, Stats,
+    CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, Message, Payload, SendError,
+    Stats,
 };
 use crate::sys;
-use crate::term::{Atom, Pid, Reference, Term, decode_prefix, encode, encode_into};
+use crate::term::{
+    Atom, Bytes, DecodeOptions, Pid, Reference, Segments, Term, decode_prefix, encode,
+    encode_segments,
+};
+
+/// `decode_prefix` for shared input.
+fn decode_prefix_shared(data: &Bytes) -> Result<(Term, Bytes), crate::term::TermError> {
+    DecodeOptions::default().decode_prefix_shared(data)
+}
 
 /// Errors of the node API.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +118,7 @@ enum Envelope {
     Ready(Msg),
     Encoded {
         from: Pid,
-        data: Vec<u8>,
+        data: Bytes,
         /// Where the message term starts in `data` (after the control term).
         at: usize,
     },
@@ -118,7 +128,8 @@ impl Envelope {
     fn open(self) -> Option<Msg> {
         match self {
             Self::Ready(m) => Some(m),
-            Self::Encoded { from, data, at } => match decode_prefix(&data[at..]) {
+            // Large binaries in the term share `data` rather than being copied out of it.
+            Self::Encoded { from, data, at } => match decode_prefix_shared(&data.slice(at..)) {
                 Ok((term, _)) => Some(Msg::Message {
                     from: Some(from),
                     term,
@@ -149,7 +160,7 @@ enum Cmd {
         node: String,
         class: Class,
         stream: u64,
-        data: Vec<u8>,
+        data: Message,
     },
     Stats(oneshot::Sender<Stats>),
     Shutdown,
@@ -399,10 +410,13 @@ impl Node {
         control: &Term,
         message: Option<&Term>,
     ) -> Result<(), Error> {
-        let mut data = encode(control);
+        // Large binaries go to the carrier shared, not copied into one buffer.
+        let mut segments = Segments::new();
+        encode_segments(control, &mut segments);
         if let Some(m) = message {
-            encode_into(m, &mut data);
+            encode_segments(m, &mut segments);
         }
+        let data = Message::from(segments);
         let limit = self.shared.send_buffer[class as usize];
         loop {
             let notified = self.shared.drained.notified();
@@ -447,7 +461,7 @@ impl Node {
 
     /// A signal arrived from node `peer`. Only the control term is decoded here; a message
     /// term travels to the mailbox still encoded.
-    fn on_remote(&self, peer: &str, data: Vec<u8>) -> Result<(), &'static str> {
+    fn on_remote(&self, peer: &str, data: Bytes) -> Result<(), &'static str> {
         let (control, rest) = decode_prefix(&data).map_err(|_| "control term")?;
         let at = data.len() - rest.len();
         let Term::Tuple(fields) = control else {
@@ -633,7 +647,7 @@ impl Node {
             node: node.to_owned(),
             class: Class::Control,
             stream: stream_of(from, &Term::Pid(to.clone())),
-            data,
+            data: data.into(),
         });
     }
 
@@ -958,6 +972,31 @@ fn drain_urgent(urgent: Option<&UdpSocket>, ep: &mut Endpoint, buf: &mut [u8]) -
     }
 }
 
+/// Receives one datagram from the main socket into the endpoint: a fragment that continues
+/// a message in order goes straight to its place in reassembly (peek at its header, then
+/// one `recvmsg` scattering header and payload), anything else through `buf`.
+fn recv_main(socket: &UdpSocket, ep: &mut Endpoint, buf: &mut [u8]) -> io::Result<()> {
+    let mut head = [0u8; DATA_OVERHEAD];
+    let len = sys::peek(socket, &mut head)?;
+    if len > DATA_OVERHEAD
+        && let Some(slot) = ep.placement(&head, len - DATA_OVERHEAD)
+    {
+        let (n, from, truncated) = sys::recv_scattered(socket, &mut head, slot)?;
+        if truncated || n < DATA_OVERHEAD {
+            // Not the datagram peeked at (another reader?): dropped, the sender repeats it.
+            tracing::debug!(%from, n, "datagram changed between peek and receive");
+            return Ok(());
+        }
+        // SAFETY: the slot came from the last `placement`, nothing touched `ep` since, and
+        // the kernel wrote the `n - DATA_OVERHEAD` bytes after the header into it.
+        unsafe { ep.handle_placed(Instant::now(), from, &head, n - DATA_OVERHEAD) };
+        return Ok(());
+    }
+    let (n, from) = sys::recv_from(socket, buf)?;
+    ep.handle(Instant::now(), from, &buf[..n]);
+    Ok(())
+}
+
 /// Whether the driver polls again instead of blocking ([`Config::busy_poll`]): only within
 /// `busy_poll` of the last real-time message, when no transmission is pending anyway, and
 /// while no other thread waits for a CPU (asked last, as it costs a system call).
@@ -1003,7 +1042,7 @@ async fn drive(
         // datagrams so urgent input is never stuck behind a long burst.
         let mut sent_bulk = 0;
         while let Some((t, payload)) = ep.poll_transmit_parts(now, &mut out) {
-            let tail = payload.as_ref().map_or(&[][..], |p| p.as_slice());
+            let tail = payload.as_ref().map_or(&[][..], Payload::parts);
             loop {
                 match socket.try_io(tokio::io::Interest::WRITABLE, || {
                     sys::send_with_priority_or_lower(
@@ -1157,8 +1196,10 @@ async fn drive(
                     if drain_urgent(urgent.as_ref(), &mut ep, &mut inbuf) && ep.has_events() {
                         break;
                     }
-                    match socket.try_recv_from(&mut inbuf) {
-                        Ok((n, from)) => ep.handle(Instant::now(), from, &inbuf[..n]),
+                    match socket.try_io(tokio::io::Interest::READABLE, || {
+                        recv_main(&socket, &mut ep, &mut inbuf)
+                    }) {
+                        Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) => {
                             tracing::debug!(error = %e, "recv failed");

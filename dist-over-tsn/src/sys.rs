@@ -13,10 +13,10 @@ pub(crate) const UNPRIVILEGED_MAX_PRIORITY: u32 = 6;
 
 /// [`send_with_priority`], lowering a priority the kernel refuses (EPERM: above 6 without
 /// CAP_NET_ADMIN/CAP_NET_RAW) to 6 and remembering that in `ceiling` for later datagrams.
-pub(crate) fn send_with_priority_or_lower(
+pub(crate) fn send_with_priority_or_lower<T: AsRef<[u8]>>(
     fd: RawFd,
     head: &[u8],
-    tail: &[u8],
+    tail: &[T],
     dest: SocketAddr,
     priority: u32,
     ceiling: &mut u32,
@@ -35,20 +35,24 @@ pub(crate) fn send_with_priority_or_lower(
     }
 }
 
-/// Sends the datagram `head` followed by `tail` (gathered, not copied) to `dest` with
-/// `SOL_SOCKET/SO_PRIORITY = priority` for this packet only.
-pub(crate) fn send_with_priority(
+/// Sends the datagram `head` followed by the pieces of `tail` (gathered, not copied) to
+/// `dest` with `SOL_SOCKET/SO_PRIORITY = priority` for this packet only.
+pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
     fd: RawFd,
     head: &[u8],
-    tail: &[u8],
+    tail: &[T],
     dest: SocketAddr,
     priority: u32,
 ) -> io::Result<usize> {
     let addr = SockAddr::from(dest);
-    let mut iov = [head, tail].map(|b| libc::iovec {
-        iov_base: b.as_ptr() as *mut libc::c_void,
-        iov_len: b.len(),
-    });
+    let mut iov: Vec<libc::iovec> = std::iter::once(head)
+        .chain(tail.iter().map(AsRef::as_ref))
+        .filter(|b| !b.is_empty())
+        .map(|b| libc::iovec {
+            iov_base: b.as_ptr() as *mut libc::c_void,
+            iov_len: b.len(),
+        })
+        .collect();
     // Room for one int-sized control message, aligned as cmsghdr wants.
     let space = unsafe { libc::CMSG_SPACE(size_of::<libc::c_int>() as u32) } as usize;
     let mut control = [0u64; 8];
@@ -58,7 +62,7 @@ pub(crate) fn send_with_priority(
     msg.msg_name = addr.as_ptr() as *mut libc::c_void;
     msg.msg_namelen = addr.len();
     msg.msg_iov = iov.as_mut_ptr();
-    msg.msg_iovlen = if tail.is_empty() { 1 } else { 2 };
+    msg.msg_iovlen = iov.len() as _;
     msg.msg_control = control.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
     // SAFETY: msg_control points at `space` zeroed, aligned bytes, enough for one cmsg.
@@ -87,15 +91,44 @@ pub(crate) fn recv_from(
     buf: &mut [u8],
 ) -> io::Result<(usize, SocketAddr)> {
     let sock = socket2::SockRef::from(socket);
-    // SAFETY: the kernel only writes initialised bytes into the buffer, and u8 and
-    // MaybeUninit<u8> have the same layout.
-    let uninit =
-        unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [std::mem::MaybeUninit<u8>]) };
-    let (n, from) = sock.recv_from(uninit)?;
+    let (n, from) = sock.recv_from(as_uninit(buf))?;
     let from = from
         .as_socket()
         .ok_or_else(|| io::Error::other("not an IP source address"))?;
     Ok((n, from))
+}
+
+/// `buf` as the uninitialised bytes socket2 receives into.
+fn as_uninit(buf: &mut [u8]) -> &mut [std::mem::MaybeUninit<u8>] {
+    // SAFETY: the kernel only writes initialised bytes into the buffer, and u8 and
+    // MaybeUninit<u8> have the same layout.
+    unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [std::mem::MaybeUninit<u8>]) }
+}
+
+/// Copies the first bytes of the next datagram into `head`, leaving it queued, and returns
+/// its whole length (`MSG_PEEK | MSG_TRUNC`).
+pub(crate) fn peek(socket: &tokio::net::UdpSocket, head: &mut [u8]) -> io::Result<usize> {
+    socket2::SockRef::from(socket)
+        .recv_with_flags(as_uninit(head), libc::MSG_PEEK | libc::MSG_TRUNC)
+}
+
+/// Receives the next datagram scattered over `head` then `tail`: its length (what fitted),
+/// its sender, and whether it was longer than both.
+pub(crate) fn recv_scattered(
+    socket: &tokio::net::UdpSocket,
+    head: &mut [u8],
+    tail: &mut [std::mem::MaybeUninit<u8>],
+) -> io::Result<(usize, SocketAddr, bool)> {
+    let sock = socket2::SockRef::from(socket);
+    let mut bufs = [
+        socket2::MaybeUninitSlice::new(as_uninit(head)),
+        socket2::MaybeUninitSlice::new(tail),
+    ];
+    let (n, flags, from) = sock.recv_from_vectored(&mut bufs)?;
+    let from = from
+        .as_socket()
+        .ok_or_else(|| io::Error::other("not an IP source address"))?;
+    Ok((n, from, flags.is_truncated()))
 }
 
 /// The machine's runnable threads, from `/proc/loadavg` (its fourth field, `running/total`,
@@ -300,20 +333,21 @@ mod tests {
 
     #[test]
     fn an_unprivileged_sender_falls_back_to_priority_6() {
+        const NONE: &[&[u8]] = &[];
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         let dest = rx.local_addr().unwrap();
         let used = std::thread::spawn(move || {
             drop_net_caps_of_this_thread();
             let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
             let fd = tx.as_raw_fd();
-            let refused = send_with_priority(fd, b"a", b"", dest, 7).unwrap_err();
+            let refused = send_with_priority(fd, b"a", NONE, dest, 7).unwrap_err();
             assert_eq!(refused.raw_os_error(), Some(libc::EPERM));
             let mut ceiling = u32::MAX;
-            send_with_priority_or_lower(fd, b"hea", b"d", dest, 7, &mut ceiling).unwrap();
+            send_with_priority_or_lower(fd, b"he", &[b"a", b"d"], dest, 7, &mut ceiling).unwrap();
             let first = ceiling;
             // Lower priorities pass untouched, and the ceiling holds for the next ones.
-            send_with_priority_or_lower(fd, b"x", b"", dest, 2, &mut ceiling).unwrap();
-            send_with_priority_or_lower(fd, b"y", b"", dest, 7, &mut ceiling).unwrap();
+            send_with_priority_or_lower(fd, b"x", NONE, dest, 2, &mut ceiling).unwrap();
+            send_with_priority_or_lower(fd, b"y", NONE, dest, 7, &mut ceiling).unwrap();
             (first, ceiling)
         })
         .join()

@@ -77,7 +77,7 @@ fn tuple(elements: Vec<Term>) -> Term {
 }
 
 fn bin(b: &[u8]) -> Term {
-    Term::Binary(b.to_vec())
+    Term::binary(b)
 }
 
 fn bits(bytes: &[u8], bits: u8) -> Term {

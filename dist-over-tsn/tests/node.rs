@@ -197,7 +197,7 @@ async fn eight_megabyte_messages_interleave_with_small_ones() {
     let big: Vec<u8> = (0..8 << 20)
         .map(|i: u32| (i * 7 + i / 4096) as u8)
         .collect();
-    let big = Term::Binary(big);
+    let big = Term::from(big);
     pa.send_in(sink.pid(), &big, Class::Bulk).await.unwrap();
     pa.send_in(sink.pid(), &big, Class::Bulk).await.unwrap();
     pa.send_in(sink.pid(), &atom("urgent"), Class::RealTime)
@@ -255,7 +255,7 @@ async fn real_time_traffic_takes_the_urgent_socket_and_hostile_datagrams_there_a
             .await
             .unwrap();
     }
-    pa.send_in(pb.pid(), &Term::Binary(vec![7; 100_000]), Class::Bulk)
+    pa.send_in(pb.pid(), &Term::from(vec![7; 100_000]), Class::Bulk)
         .await
         .unwrap();
     for i in 0..50_i64 {
@@ -267,7 +267,7 @@ async fn real_time_traffic_takes_the_urgent_socket_and_hostile_datagrams_there_a
     let Msg::Message { term, .. } = next(&mut pb).await else {
         panic!()
     };
-    assert_eq!(term, Term::Binary(vec![7; 100_000]));
+    assert_eq!(term, Term::from(vec![7; 100_000]));
     let stats = b.stats().await.unwrap();
     assert!(stats.rx_urgent >= 50, "{stats:?}");
     assert!(stats.rx_malformed >= 2, "{stats:?}");

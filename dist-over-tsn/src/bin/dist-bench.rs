@@ -287,7 +287,7 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
 
     // The bulk pair: a process here streaming binaries to `sink` there.
     let bulk = node.spawn();
-    let payload = Term::Binary(vec![0xab; args.bulk_bytes]);
+    let payload = Term::from(vec![0xab; args.bulk_bytes]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = std::sync::Arc::clone(&stop);
     let streamer = bulk_rt.spawn(async move {

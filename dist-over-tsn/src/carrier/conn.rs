@@ -3,12 +3,15 @@
 //! reassembly and ticks. Pure: every input carries `now`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::wire::{AckRepr, DataRepr, emit_data_header};
-use super::{CLASSES, Class, Config, Payload, Stats};
+use bytes::Bytes;
+
+use super::wire::{AckRepr, DataHeader, DataRepr, emit_data_header};
+use super::{CLASSES, Class, Config, Message, Payload, Stats};
 
 /// Most out-of-order datagrams a class holds; more are dropped (the sender retransmits).
 const MAX_OOO: u64 = 4096;
@@ -22,13 +25,13 @@ const ACK_EVERY_BYTES: usize = 16 << 10;
 #[derive(Debug)]
 struct OutMsg {
     id: u32,
-    data: Arc<Vec<u8>>,
+    data: Arc<Message>,
     sent: usize,
 }
 
 #[derive(Debug)]
 struct Frag {
-    data: Arc<Vec<u8>>,
+    data: Arc<Message>,
     msg: u32,
     offset: usize,
     len: usize,
@@ -131,7 +134,7 @@ pub(super) struct Connection {
 }
 
 /// A complete message out of reassembly.
-pub(super) type Delivered = (Class, Vec<u8>);
+pub(super) type Delivered = (Class, Bytes);
 
 impl Connection {
     pub(super) fn new(peer_conn: u64, addr: SocketAddr, name: String, now: Instant) -> Self {
@@ -155,7 +158,7 @@ impl Connection {
         }
     }
 
-    pub(super) fn enqueue(&mut self, class: Class, stream: u64, data: Arc<Vec<u8>>) {
+    pub(super) fn enqueue(&mut self, class: Class, stream: u64, data: Arc<Message>) {
         let sc = &mut self.send[class as usize];
         sc.buffered += data.len();
         let id = sc.next_msg;
@@ -176,6 +179,42 @@ impl Connection {
         base * (1 << self.backoff.min(6))
     }
 
+    /// Acknowledgement bookkeeping and the duplicate and window checks for an arriving
+    /// fragment: `Some(true)` when it is the next in order, `Some(false)` when it is to be
+    /// held, `None` when it is dropped.
+    fn admit(
+        &mut self,
+        h: &DataHeader,
+        now: Instant,
+        config: &Config,
+        stats: &mut Stats,
+    ) -> Option<bool> {
+        let c = h.class as usize;
+        let rc = &mut self.recv[c];
+        rc.ever = true;
+        // Duplicates and gaps are acknowledged at once, so the sender recovers quickly.
+        if h.seq != rc.next {
+            self.ack_pending[c] = true;
+        } else {
+            self.unacked_bytes[c] += h.len;
+            if self.unacked_bytes[c] >= ACK_EVERY_BYTES || config.ack_delay.is_zero() {
+                self.ack_pending[c] = true;
+            } else if self.ack_at[c].is_none() {
+                self.ack_at[c] = Some(now + config.ack_delay);
+            }
+        }
+        if h.seq < rc.next || rc.ooo.contains_key(&h.seq) {
+            stats.rx_duplicate += 1;
+            return None;
+        }
+        let budget = config.recv_buffer[c];
+        if h.seq - rc.next >= MAX_OOO || (h.seq != rc.next && rc.ooo_bytes + h.len > budget) {
+            stats.rx_out_of_window += 1;
+            return None;
+        }
+        Some(h.seq == rc.next)
+    }
+
     /// Data received in order (or held): returns complete messages.
     pub(super) fn on_data(
         &mut self,
@@ -185,32 +224,11 @@ impl Connection {
         stats: &mut Stats,
         out: &mut Vec<Delivered>,
     ) {
-        let c = d.class as usize;
-        let rc = &mut self.recv[c];
-        rc.ever = true;
-        // Duplicates and gaps are acknowledged at once, so the sender recovers quickly.
-        if d.seq != rc.next {
-            self.ack_pending[c] = true;
-        } else {
-            self.unacked_bytes[c] += d.payload.len();
-            if self.unacked_bytes[c] >= ACK_EVERY_BYTES || config.ack_delay.is_zero() {
-                self.ack_pending[c] = true;
-            } else if self.ack_at[c].is_none() {
-                self.ack_at[c] = Some(now + config.ack_delay);
-            }
-        }
-        if d.seq < rc.next || rc.ooo.contains_key(&d.seq) {
-            stats.rx_duplicate += 1;
+        let Some(in_order) = self.admit(&d.header(), now, config, stats) else {
             return;
-        }
-        let budget = config.recv_buffer[c];
-        if d.seq - rc.next >= MAX_OOO
-            || (d.seq != rc.next && rc.ooo_bytes + d.payload.len() > budget)
-        {
-            stats.rx_out_of_window += 1;
-            return;
-        }
-        if d.seq != rc.next {
+        };
+        let rc = &mut self.recv[d.class as usize];
+        if !in_order {
             rc.ooo_bytes += d.payload.len();
             rc.ooo.insert(
                 d.seq,
@@ -229,13 +247,96 @@ impl Connection {
         Self::reassemble(
             rc, d.class, d.msg, d.first, d.last, d.total, d.offset, d.payload, config, stats, out,
         );
+        Self::drain_held(rc, d.class, config, stats, out);
+    }
+
+    /// Held fragments that are now in order.
+    fn drain_held(
+        rc: &mut RecvClass,
+        class: Class,
+        config: &Config,
+        stats: &mut Stats,
+        out: &mut Vec<Delivered>,
+    ) {
         while let Some(h) = rc.ooo.remove(&rc.next) {
             rc.next += 1;
             rc.ooo_bytes -= h.payload.len();
             Self::reassemble(
-                rc, d.class, h.msg, h.first, h.last, h.total, h.offset, &h.payload, config, stats,
+                rc, class, h.msg, h.first, h.last, h.total, h.offset, &h.payload, config, stats,
                 out,
             );
+        }
+    }
+
+    /// Whether the fragment `h` continues a message in reassembly in order, with room for
+    /// its payload in the buffer's spare capacity.
+    fn placeable(&self, h: &DataHeader) -> bool {
+        let rc = &self.recv[h.class as usize];
+        !h.first
+            && h.seq == rc.next
+            && rc.partial.get(&h.msg).is_some_and(|p| {
+                p.buf.len() == h.offset as usize
+                    && p.total == h.total
+                    && p.buf.capacity() - p.buf.len() >= h.len
+            })
+    }
+
+    /// Where the payload of `h` goes in reassembly, when [`Self::placeable`].
+    pub(super) fn placement(&mut self, h: &DataHeader) -> Option<&mut [MaybeUninit<u8>]> {
+        if !self.placeable(h) {
+            return None;
+        }
+        let p = self.recv[h.class as usize].partial.get_mut(&h.msg)?;
+        p.buf.spare_capacity_mut().get_mut(..h.len)
+    }
+
+    /// The fragment `h` whose payload was received into [`Self::placement`].
+    ///
+    /// # Safety
+    ///
+    /// When `h` is still placeable, the first `h.len` bytes of the spare capacity of its
+    /// message's buffer are initialised.
+    pub(super) unsafe fn on_placed(
+        &mut self,
+        h: &DataHeader,
+        now: Instant,
+        config: &Config,
+        stats: &mut Stats,
+        out: &mut Vec<Delivered>,
+    ) {
+        if !self.placeable(h) {
+            stats.rx_bad_fragment += 1;
+            return;
+        }
+        // In order, so admitted unless something is badly wrong.
+        if self.admit(h, now, config, stats) != Some(true) {
+            return;
+        }
+        let rc = &mut self.recv[h.class as usize];
+        rc.next += 1;
+        if rc.partial_bytes + h.len > config.max_reassembly {
+            if let Some(p) = rc.partial.remove(&h.msg) {
+                rc.forget(&p);
+            }
+            stats.rx_bad_fragment += 1;
+        } else if let Some(p) = rc.partial.get_mut(&h.msg) {
+            // SAFETY: placeable, so within capacity, and initialised per the contract.
+            unsafe { p.buf.set_len(p.buf.len() + h.len) };
+            rc.partial_bytes += h.len;
+            if h.last {
+                Self::complete(rc, h.class, h.msg, out);
+            }
+        }
+        Self::drain_held(rc, h.class, config, stats, out);
+    }
+
+    /// A message is whole: out of reassembly, to the application.
+    fn complete(rc: &mut RecvClass, class: Class, msg: u32, out: &mut Vec<Delivered>) {
+        if let Some(p) = rc.partial.remove(&msg) {
+            rc.forget(&p);
+            rc.ready_bytes += p.buf.len();
+            // Hands the buffer over without a copy.
+            out.push((class, Bytes::from(p.buf)));
         }
     }
 
@@ -262,7 +363,7 @@ impl Connection {
             }
             if last {
                 rc.ready_bytes += payload.len();
-                out.push((class, payload.to_vec()));
+                out.push((class, Bytes::copy_from_slice(payload)));
                 return;
             }
             if rc.partial.len() >= config.max_partial_messages
@@ -309,10 +410,8 @@ impl Connection {
         }
         p.buf.extend_from_slice(payload);
         rc.partial_bytes += payload.len();
-        if last && let Some(p) = rc.partial.remove(&msg) {
-            rc.forget(&p);
-            rc.ready_bytes += p.buf.len();
-            out.push((class, p.buf));
+        if last {
+            Self::complete(rc, class, msg, out);
         }
     }
 
@@ -458,8 +557,7 @@ impl Connection {
                 f.offset as u32,
             );
             return Some(Payload {
-                data: Arc::clone(&f.data),
-                range: f.offset..end,
+                parts: f.data.slice(f.offset, f.len),
             });
         }
         let (_, queue) = sc.streams.front_mut()?;
@@ -492,8 +590,7 @@ impl Connection {
             offset as u32,
         );
         let payload = Payload {
-            data: Arc::clone(&msg.data),
-            range: offset..offset + len,
+            parts: msg.data.slice(offset, len),
         };
         msg.sent += len;
         sc.inflight.insert(

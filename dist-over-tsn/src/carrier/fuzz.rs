@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::wire::Repr;
+use super::wire::{DATA_OVERHEAD, Repr};
 use super::{Config, Endpoint};
 
 /// Parse -> emit -> parse of one datagram: whatever parses re-emits to bytes that parse to
@@ -24,6 +24,17 @@ pub fn datagram(data: &[u8]) {
     ep.handle(now, addr, data);
     // The same bytes on the urgent port: refused or handled, never a panic.
     ep.handle_urgent(now, addr, data);
+    // Received in place, as the node's driver does for a fragment with a place.
+    if let Some((head, payload)) = data.split_at_checked(DATA_OVERHEAD)
+        && let Some(slot) = ep.placement(head, payload.len())
+    {
+        for (d, s) in slot.iter_mut().zip(payload) {
+            d.write(*s);
+        }
+        // SAFETY: the slot is as long as the payload (the length it was asked for), all
+        // written.
+        unsafe { ep.handle_placed(now, addr, head, payload.len()) };
+    }
     ep.handle_timeout(now + Duration::from_secs(1));
     let mut buf = Vec::new();
     for _ in 0..64 {

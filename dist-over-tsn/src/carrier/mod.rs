@@ -10,6 +10,10 @@
 //! - outputs, after any input: drain [`Endpoint::poll_transmit`] (one datagram per call,
 //!   strict priority by [`Class`]), then [`Endpoint::poll_event`], then re-arm the timer
 //!   with [`Endpoint::poll_timeout`].
+//! - without copies: [`Endpoint::send`] takes a [`Message`] of shared pieces,
+//!   [`Endpoint::poll_transmit_parts`] returns a datagram's payload as slices of them for a
+//!   gathering send, and [`Endpoint::placement`] / [`Endpoint::handle_placed`] let a
+//!   driver receive a fragment's payload straight into its message's reassembly buffer.
 //!
 //! # Protocol
 //!
@@ -47,10 +51,12 @@ pub mod fuzz;
 mod tests;
 
 use std::collections::{HashMap, VecDeque};
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -197,8 +203,9 @@ pub enum Event {
         conn: ConnId,
         /// Its class.
         class: Class,
-        /// The bytes.
-        data: Vec<u8>,
+        /// The bytes: the reassembly buffer itself, shared (decode it with
+        /// [`crate::term::decode_shared`] and large binaries keep pointing into it).
+        data: Bytes,
     },
     /// A connection ended.
     Lost {
@@ -279,18 +286,113 @@ pub struct Stats {
     pub tx_retransmit: u64,
 }
 
+/// A message to send: its bytes as one or more shared pieces (e.g. the
+/// [`Segments`](crate::term::Segments) of an encoded term), which fragments point into
+/// instead of copying them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    parts: Vec<Bytes>,
+    /// Where each part starts in the message.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Message {
+    /// The message made of these pieces, in order.
+    pub fn from_parts(parts: impl IntoIterator<Item = Bytes>) -> Self {
+        let mut m = Self::default();
+        for p in parts.into_iter().filter(|p| !p.is_empty()) {
+            m.starts.push(m.len);
+            m.len += p.len();
+            m.parts.push(p);
+        }
+        m
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The pieces.
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// `len` bytes from `offset`, as slices of the pieces (within the message: the carrier
+    /// cuts fragments inside it).
+    fn slice(&self, offset: usize, len: usize) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        // The part holding `offset`: the last one starting at or before it.
+        let mut i = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let mut at = offset.saturating_sub(self.starts.get(i).copied().unwrap_or(0));
+        let mut left = len;
+        while left > 0
+            && let Some(p) = self.parts.get(i)
+        {
+            let n = (p.len() - at).min(left);
+            out.push(p.slice(at..at + n));
+            left -= n;
+            at = 0;
+            i += 1;
+        }
+        out
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(v: Vec<u8>) -> Self {
+        Self::from_parts([Bytes::from(v)])
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(v: Bytes) -> Self {
+        Self::from_parts([v])
+    }
+}
+
+impl From<Vec<Bytes>> for Message {
+    fn from(v: Vec<Bytes>) -> Self {
+        Self::from_parts(v)
+    }
+}
+
+impl From<crate::term::Segments> for Message {
+    fn from(v: crate::term::Segments) -> Self {
+        Self::from_parts(v.into_parts())
+    }
+}
+
 /// The payload of a Data datagram, shared with the send queue so it goes out without a copy
 /// (see [`Endpoint::poll_transmit_parts`]).
 #[derive(Clone, Debug)]
 pub struct Payload {
-    data: Arc<Vec<u8>>,
-    range: std::ops::Range<usize>,
+    parts: Vec<Bytes>,
 }
 
 impl Payload {
-    /// The bytes that follow the header.
-    pub fn as_slice(&self) -> &[u8] {
-        &self.data[self.range.clone()]
+    /// The bytes that follow the header, in pieces to gather.
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Bytes::len).sum()
+    }
+
+    /// Whether it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
     }
 }
 
@@ -341,6 +443,8 @@ pub struct Endpoint {
     order: Vec<u64>,
     cursor: usize,
     stats: Stats,
+    /// The datagram the last [`Self::placement`] chose a place for.
+    placed: Option<(u64, wire::DataHeader)>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -401,6 +505,7 @@ impl Endpoint {
             order: Vec::new(),
             cursor: 0,
             stats: Stats::default(),
+            placed: None,
         }
     }
 
@@ -496,9 +601,9 @@ impl Endpoint {
         conn: ConnId,
         class: Class,
         stream: u64,
-        data: impl Into<Arc<Vec<u8>>>,
+        data: impl Into<Message>,
     ) -> Result<(), SendError> {
-        let data = data.into();
+        let data = Arc::new(data.into());
         if data.len() > self.config.max_message || data.len() > u32::MAX as usize {
             return Err(SendError::TooLarge);
         }
@@ -596,6 +701,78 @@ impl Endpoint {
             } => self.on_challenge(now, from, conn, nonce, peer_conn, mac, (name, urgent_port)),
             Repr::Confirm { mac } => self.on_confirm(now, from, conn, mac),
             other => self.on_conn_datagram(now, from, conn, other),
+        }
+    }
+
+    /// Receiving in place, step one: given the first [`wire::DATA_OVERHEAD`] bytes of a
+    /// waiting datagram (peeked) and the length of the rest, where in reassembly its payload
+    /// would be copied to, when it is a Data datagram that continues a message in order.
+    /// Receive the payload straight there (e.g. `recvmsg` with the header and this slice as
+    /// two iovecs) and call [`Self::handle_placed`]; on `None`, receive it whole and call
+    /// [`Self::handle`]. Nothing is checked beyond what picks the place: `handle_placed`
+    /// checks the datagram as `handle` would.
+    pub fn placement(&mut self, header: &[u8], len: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        self.placed = None;
+        let (id, h) = wire::DataHeader::parse_datagram(header, len).ok()?;
+        if h.total as usize > self.config.max_message {
+            return None;
+        }
+        let slot = self.conns.get_mut(&id)?.placement(&h)?;
+        self.placed = Some((id, h));
+        Some(slot)
+    }
+
+    /// Receiving in place, step two: the datagram from `from` whose first
+    /// [`wire::DATA_OVERHEAD`] bytes are `header` and whose `len` bytes of payload were
+    /// received into the slice the last [`Self::placement`] returned. A datagram that is
+    /// not the one the place was chosen for (another header, another length, another
+    /// sender) is dropped and counted.
+    ///
+    /// # Safety
+    ///
+    /// No other `&mut self` method was called since that `placement`, and the first `len`
+    /// bytes of the slice it returned were written (and so initialised).
+    pub unsafe fn handle_placed(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        header: &[u8],
+        len: usize,
+    ) {
+        self.stats.rx_datagrams += 1;
+        let placed = self.placed.take();
+        let Ok((id, h)) = wire::DataHeader::parse_datagram(header, len) else {
+            self.stats.rx_malformed += 1;
+            return;
+        };
+        if placed != Some((id, h)) {
+            self.stats.rx_bad_fragment += 1;
+            return;
+        }
+        let Some(c) = self.conns.get_mut(&id) else {
+            self.stats.rx_unknown_conn += 1;
+            return;
+        };
+        if c.addr != from {
+            self.stats.rx_forged += 1;
+            return;
+        }
+        c.last_recv = now;
+        c.confirm = None;
+        if h.total as usize > self.config.max_message {
+            self.stats.rx_oversized += 1;
+            return;
+        }
+        let mut out = Vec::new();
+        // SAFETY: the caller received the payload into the placement for this header, and
+        // `on_placed` commits it only if that placement still stands.
+        unsafe { c.on_placed(&h, now, &self.config, &mut self.stats, &mut out) };
+        for (class, data) in out {
+            self.events.push_back(Event::Message {
+                conn: ConnId(id),
+                class,
+                data,
+            });
         }
     }
 
@@ -956,15 +1133,15 @@ impl Endpoint {
     /// served round robin.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
         let (t, payload) = self.poll_transmit_parts(now, buf)?;
-        if let Some(p) = payload {
-            buf.extend_from_slice(p.as_slice());
+        for p in payload.iter().flat_map(Payload::parts) {
+            buf.extend_from_slice(p);
         }
         Some(t)
     }
 
     /// As [`Self::poll_transmit`], but a Data datagram's payload is returned beside the
-    /// header in `buf` instead of copied after it: the datagram is `buf` then the payload,
-    /// for a gathering send (`sendmsg` with two iovecs).
+    /// header in `buf` instead of copied after it: the datagram is `buf` then the payload's
+    /// pieces, for a gathering send (`sendmsg` with an iovec each).
     pub fn poll_transmit_parts(
         &mut self,
         now: Instant,

@@ -139,6 +139,103 @@ pub struct DataRepr<'a> {
     pub payload: &'a [u8],
 }
 
+/// The fields of a Data datagram without its payload, for a payload received elsewhere
+/// (straight into reassembly, see `Endpoint::placement`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataHeader {
+    /// Traffic class (channel).
+    pub class: Class,
+    /// First fragment of its message.
+    pub first: bool,
+    /// Last fragment of its message.
+    pub last: bool,
+    /// Per-class sequence number of this datagram.
+    pub seq: u64,
+    /// Per-class message number.
+    pub msg: u32,
+    /// Length of the whole message.
+    pub total: u32,
+    /// Where this fragment starts in the message.
+    pub offset: u32,
+    /// Length of the payload.
+    pub len: usize,
+}
+
+impl DataHeader {
+    /// The first [`DATA_OVERHEAD`] bytes of a datagram whose payload (the rest) is `len`
+    /// bytes long: its receiver's connection id and the Data fields.
+    pub fn parse_datagram(header: &[u8], len: usize) -> Result<(u64, Self), WireError> {
+        let packet = Packet::new_checked(header)?;
+        if packet.kind() != KIND_DATA {
+            return Err(WireError::BadField { field: "kind" });
+        }
+        let b = packet.body();
+        need(b, DATA_HEADER_LEN)?;
+        Ok((packet.conn(), Self::parse(b, len)?))
+    }
+
+    /// The Data fields at the start of `b` (at least [`DATA_HEADER_LEN`] bytes), for a
+    /// payload of `len` bytes.
+    fn parse(b: &[u8], len: usize) -> Result<Self, WireError> {
+        let class = class_of(b[0])?;
+        let flags = b[1];
+        if flags & !3 != 0 {
+            return Err(WireError::BadField { field: "flags" });
+        }
+        let h = Self {
+            class,
+            first: flags & 1 != 0,
+            last: flags & 2 != 0,
+            seq: be_u64(&b[4..12]),
+            msg: be_u32(&b[12..16]),
+            total: be_u32(&b[16..20]),
+            offset: be_u32(&b[20..24]),
+            len,
+        };
+        // A fragment must lie inside its message, start it when first and end it when
+        // last: a truncated fragment fails here.
+        let end = u64::from(h.offset) + len as u64;
+        if end > u64::from(h.total)
+            || h.first != (h.offset == 0)
+            || h.last != (end == u64::from(h.total))
+        {
+            return Err(WireError::BadField {
+                field: "fragment bounds",
+            });
+        }
+        Ok(h)
+    }
+
+    fn with_payload(self, payload: &[u8]) -> DataRepr<'_> {
+        DataRepr {
+            class: self.class,
+            first: self.first,
+            last: self.last,
+            seq: self.seq,
+            msg: self.msg,
+            total: self.total,
+            offset: self.offset,
+            payload,
+        }
+    }
+}
+
+impl DataRepr<'_> {
+    /// The fields without the payload.
+    pub fn header(&self) -> DataHeader {
+        DataHeader {
+            class: self.class,
+            first: self.first,
+            last: self.last,
+            seq: self.seq,
+            msg: self.msg,
+            total: self.total,
+            offset: self.offset,
+            len: self.payload.len(),
+        }
+    }
+}
+
 /// Cumulative and selective acknowledgement plus the receive window of one class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AckRepr {
@@ -246,33 +343,8 @@ impl<'a> Repr<'a> {
             }
             Self::DATA => {
                 need(b, DATA_HEADER_LEN)?;
-                let class = class_of(b[0])?;
-                let flags = b[1];
-                if flags & !3 != 0 {
-                    return Err(WireError::BadField { field: "flags" });
-                }
-                let d = DataRepr {
-                    class,
-                    first: flags & 1 != 0,
-                    last: flags & 2 != 0,
-                    seq: be_u64(&b[4..12]),
-                    msg: be_u32(&b[12..16]),
-                    total: be_u32(&b[16..20]),
-                    offset: be_u32(&b[20..24]),
-                    payload: &b[DATA_HEADER_LEN..],
-                };
-                // A fragment must lie inside its message, start it when first and end it
-                // when last: a truncated fragment fails here.
-                let end = u64::from(d.offset) + d.payload.len() as u64;
-                if end > u64::from(d.total)
-                    || d.first != (d.offset == 0)
-                    || d.last != (end == u64::from(d.total))
-                {
-                    return Err(WireError::BadField {
-                        field: "fragment bounds",
-                    });
-                }
-                Self::Data(d)
+                let payload = &b[DATA_HEADER_LEN..];
+                Self::Data(DataHeader::parse(b, payload.len())?.with_payload(payload))
             }
             Self::ACK => {
                 need(b, 24)?;

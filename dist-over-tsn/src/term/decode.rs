@@ -1,6 +1,8 @@
 //! Bytes -> Term, for hostile input: every length is checked against the rest of the input
 //! before anything is allocated, and nesting is bounded.
 
+use bytes::Bytes;
+
 use super::tag;
 use super::{Atom, BitBinary, Export, Integer, Pid, Port, Reference, Term, TermError};
 
@@ -32,8 +34,22 @@ impl DecodeOptions {
 
     /// Decodes one term from the front of `input` and returns it with the bytes after it.
     pub fn decode_prefix<'a>(&self, input: &'a [u8]) -> Result<(Term, &'a [u8]), TermError> {
+        let (term, used) = self.run(input, None)?;
+        Ok((term, &input[used..]))
+    }
+
+    /// As [`Self::decode_prefix`], but binaries of at least [`SHARE_MIN`] bytes share
+    /// `input` (a [`Bytes::slice`]) instead of copying it; the rest is a slice too.
+    pub fn decode_prefix_shared(&self, input: &Bytes) -> Result<(Term, Bytes), TermError> {
+        let (term, used) = self.run(input, Some(input))?;
+        Ok((term, input.slice(used..)))
+    }
+
+    /// One term and how many bytes of `input` it took.
+    fn run(&self, input: &[u8], shared: Option<&Bytes>) -> Result<(Term, usize), TermError> {
         let mut r = Reader {
             input,
+            shared,
             pos: 0,
             max_depth: self.max_depth,
         };
@@ -44,7 +60,7 @@ impl DecodeOptions {
             }
         }
         let term = r.term(0)?;
-        Ok((term, &input[r.pos..]))
+        Ok((term, r.pos))
     }
 }
 
@@ -67,6 +83,22 @@ pub fn decode_prefix(input: &[u8]) -> Result<(Term, &[u8]), TermError> {
     DecodeOptions::default().decode_prefix(input)
 }
 
+/// `binary_to_term/1` on shared input: as [`decode`], but large binaries share `input`
+/// (see [`DecodeOptions::decode_prefix_shared`]).
+pub fn decode_shared(input: &Bytes) -> Result<Term, TermError> {
+    let (term, rest) = DecodeOptions::default().decode_prefix_shared(input)?;
+    if rest.is_empty() {
+        Ok(term)
+    } else {
+        Err(TermError::TrailingBytes(rest.len()))
+    }
+}
+
+/// Binaries from this size on share the input when it is [`Bytes`]; smaller ones are copied,
+/// so that a small binary kept around does not pin a large message (OTP's limit between heap
+/// and reference-counted binaries).
+pub const SHARE_MIN: usize = 64;
+
 /// Initial capacity cap for element vectors: a declared count is only a claim, so vectors
 /// grow with what is actually decoded instead of trusting it up front (nested containers
 /// would otherwise each reserve for the same remaining input).
@@ -74,6 +106,8 @@ const PREALLOC: usize = 64;
 
 struct Reader<'a> {
     input: &'a [u8],
+    /// `input` as shared bytes, when the caller has them.
+    shared: Option<&'a Bytes>,
     pos: usize,
     max_depth: usize,
 }
@@ -94,6 +128,16 @@ impl<'a> Reader<'a> {
         let bytes = &self.input[self.pos..self.pos + n];
         self.pos += n;
         Ok(bytes)
+    }
+
+    /// A binary of a declared length: shared with the input when it can be.
+    fn binary(&mut self, len: u64) -> Result<Bytes, TermError> {
+        let start = self.pos;
+        let bytes = self.bytes(len)?;
+        Ok(match self.shared {
+            Some(src) if bytes.len() >= SHARE_MIN => src.slice(start..self.pos),
+            _ => Bytes::copy_from_slice(bytes),
+        })
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], TermError> {
@@ -220,16 +264,15 @@ impl<'a> Reader<'a> {
             }
             tag::BINARY_EXT => {
                 let len = self.u32()?;
-                Term::Binary(self.bytes(len.into())?.to_vec())
+                Term::Binary(self.binary(len.into())?)
             }
             tag::BIT_BINARY_EXT => {
                 let len = self.u32()?;
                 let bits = self.u8()?;
-                let bytes = self.bytes(len.into())?;
+                let bytes = self.binary(len.into())?;
                 match (bytes.len(), bits) {
                     // What binary_to_term accepts: <<>> as 0/0, whole bytes as bits = 8.
-                    (0, 0) => Term::Binary(Vec::new()),
-                    (1.., 8) => Term::Binary(bytes.to_vec()),
+                    (0, 0) | (1.., 8) => Term::Binary(bytes),
                     _ => Term::BitBinary(BitBinary::new(bytes.to_vec(), bits)?),
                 }
             }

@@ -1,5 +1,7 @@
 //! Term -> bytes, choosing the forms `term_to_binary` chooses.
 
+use bytes::Bytes;
+
 use super::tag;
 use super::{Atom, Integer, Term};
 
@@ -49,10 +51,101 @@ impl EncodeOptions {
 
     /// Appends the encoding of `term` to `out`. Panics as [`EncodeOptions::encode`].
     pub fn encode_into(&self, term: &Term, out: &mut Vec<u8>) {
+        self.encode_to(term, out);
+    }
+
+    /// Appends the encoding of `term` to `out` without copying binaries of at least
+    /// [`SEGMENT_MIN`] bytes: they are shared. Panics as [`EncodeOptions::encode`].
+    pub fn encode_segments(&self, term: &Term, out: &mut Segments) {
+        self.encode_to(term, out);
+    }
+
+    fn encode_to<S: Sink>(&self, term: &Term, out: &mut S) {
         if self.version_byte {
             out.push(tag::VERSION);
         }
         Encoder { out, opts: self }.term(term);
+    }
+}
+
+/// Binaries from this size on are shared by [`Segments`] rather than copied: below it a
+/// segment of its own costs more (an iovec and a reference count) than the copy.
+pub const SEGMENT_MIN: usize = 4096;
+
+/// An encoding in pieces: runs of encoded bytes and the shared [`Bytes`] of large binaries,
+/// in order; their concatenation is what [`encode_into`] writes. The carrier sends them
+/// with a gathering `sendmsg`, so a large binary goes from the term to the socket uncopied.
+#[derive(Clone, Debug, Default)]
+pub struct Segments {
+    done: Vec<Bytes>,
+    pending: Vec<u8>,
+    len: usize,
+}
+
+impl Segments {
+    /// Nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Total length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The pieces, in order (empty pieces left out).
+    pub fn into_parts(mut self) -> Vec<Bytes> {
+        self.flush();
+        self.done
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            self.done.push(std::mem::take(&mut self.pending).into());
+        }
+    }
+}
+
+/// Where the encoder writes: a buffer, or segments that share large binaries.
+trait Sink {
+    fn push(&mut self, v: u8);
+    fn extend_from_slice(&mut self, v: &[u8]);
+    fn binary(&mut self, v: &Bytes) {
+        self.extend_from_slice(v);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn push(&mut self, v: u8) {
+        Self::push(self, v);
+    }
+    fn extend_from_slice(&mut self, v: &[u8]) {
+        Self::extend_from_slice(self, v);
+    }
+}
+
+impl Sink for Segments {
+    fn push(&mut self, v: u8) {
+        self.pending.push(v);
+        self.len += 1;
+    }
+    fn extend_from_slice(&mut self, v: &[u8]) {
+        self.pending.extend_from_slice(v);
+        self.len += v.len();
+    }
+    fn binary(&mut self, v: &Bytes) {
+        if v.len() < SEGMENT_MIN {
+            self.extend_from_slice(v);
+            return;
+        }
+        self.flush();
+        self.done.push(v.clone());
+        self.len += v.len();
     }
 }
 
@@ -66,6 +159,12 @@ pub fn encode(term: &Term) -> Vec<u8> {
 /// Appends `131` and the encoding of `term` to `out`; see [`encode`].
 pub fn encode_into(term: &Term, out: &mut Vec<u8>) {
     EncodeOptions::default().encode_into(term, out);
+}
+
+/// Appends `131` and the encoding of `term` to `out`, sharing large binaries; see
+/// [`EncodeOptions::encode_segments`].
+pub fn encode_segments(term: &Term, out: &mut Segments) {
+    EncodeOptions::default().encode_segments(term, out);
 }
 
 /// Strings up to this length are `STRING_EXT` (its length field is 16 bits).
@@ -103,12 +202,12 @@ fn len_u32(len: usize) -> u32 {
     u32::try_from(len).expect("length exceeds the external term format's 32-bit fields")
 }
 
-struct Encoder<'a> {
-    out: &'a mut Vec<u8>,
+struct Encoder<'a, S> {
+    out: &'a mut S,
     opts: &'a EncodeOptions,
 }
 
-impl Encoder<'_> {
+impl<S: Sink> Encoder<'_, S> {
     fn u8(&mut self, v: u8) {
         self.out.push(v);
     }
@@ -132,7 +231,7 @@ impl Encoder<'_> {
             Term::Binary(bytes) => {
                 self.u8(tag::BINARY_EXT);
                 self.u32(len_u32(bytes.len()));
-                self.out.extend_from_slice(bytes);
+                self.out.binary(bytes);
             }
             Term::BitBinary(b) => {
                 self.u8(tag::BIT_BINARY_EXT);
@@ -209,7 +308,7 @@ impl Encoder<'_> {
             self.u8(tag::ATOM_EXT);
             // At most 255 characters by construction of `Atom`.
             self.u16(name.chars().count() as u16);
-            self.out.extend(name.chars().map(|c| u32::from(c) as u8));
+            name.chars().for_each(|c| self.u8(u32::from(c) as u8));
             return;
         }
         if let Ok(len) = u8::try_from(name.len()) {

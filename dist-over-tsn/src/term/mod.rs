@@ -1,9 +1,10 @@
 //! The Erlang external term format: every term distribution carries, byte-exact with
 //! `erlang:term_to_binary/1`.
 //!
-//! Pure code: bytes in, [`Term`] out and back, no IO, no clock. The distribution carrier
-//! calls [`decode_prefix`] on each control message and payload and [`encode_into`] to build
-//! them.
+//! Pure code: bytes in, [`Term`] out and back, no IO, no clock. The node builds each
+//! message with [`encode_segments`] (large binaries shared, not copied) and decodes it with
+//! [`decode_prefix`] (control term) and [`DecodeOptions::decode_prefix_shared`] (message term,
+//! whose large binaries become slices of the received message).
 //!
 //! ```
 //! use dist_over_tsn::term::{decode, encode, Atom, Term};
@@ -77,8 +78,11 @@ pub mod fuzz;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{DecodeOptions, decode, decode_prefix};
-pub use encode::{AtomEncoding, EncodeOptions, encode, encode_into};
+pub use bytes::Bytes;
+pub use decode::{DecodeOptions, SHARE_MIN, decode, decode_prefix, decode_shared};
+pub use encode::{
+    AtomEncoding, EncodeOptions, SEGMENT_MIN, Segments, encode, encode_into, encode_segments,
+};
 pub use error::TermError;
 pub use types::{Atom, BitBinary, Export, Integer, Pid, Port, Reference};
 
@@ -162,8 +166,9 @@ pub enum Term {
     Integer(Integer),
     /// A float (finite: Erlang has no NaN or infinity).
     Float(f64),
-    /// A binary (a whole number of bytes).
-    Binary(Vec<u8>),
+    /// A binary (a whole number of bytes), reference counted: cloning shares it, and so
+    /// do encoding with [`encode_segments`] and decoding with [`decode_shared`].
+    Binary(Bytes),
     /// A bitstring that is not a whole number of bytes.
     BitBinary(BitBinary),
     /// A tuple.
@@ -243,6 +248,20 @@ impl Term {
         Self::Map(pairs)
     }
 
+    /// A binary holding a copy of `bytes` (`Term::from(vec)` and `Term::from(bytes)` take
+    /// ownership instead).
+    pub fn binary(bytes: &[u8]) -> Self {
+        Self::Binary(Bytes::copy_from_slice(bytes))
+    }
+
+    /// The bytes, if this is a binary.
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Self::Binary(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The integer as an `i64`, if this is an integer that fits.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
@@ -306,6 +325,20 @@ impl From<u8> for Term {
 impl From<f64> for Term {
     fn from(v: f64) -> Self {
         Self::Float(v)
+    }
+}
+
+/// A binary (not a list: [`Term::list`] and [`Term::charlist`] make lists).
+impl From<Vec<u8>> for Term {
+    fn from(v: Vec<u8>) -> Self {
+        Self::Binary(v.into())
+    }
+}
+
+/// A binary sharing `v`.
+impl From<Bytes> for Term {
+    fn from(v: Bytes) -> Self {
+        Self::Binary(v)
     }
 }
 

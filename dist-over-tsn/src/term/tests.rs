@@ -254,8 +254,8 @@ fn decode_normalises_like_binary_to_term() {
     let one = |b: &[u8]| decode(b).expect("decodes");
     assert_eq!(one(&[131, 108, 0, 0, 0, 0, 97, 1]), Term::from(1u8));
     assert_eq!(one(&[131, 107, 0, 0]), Term::Nil);
-    assert_eq!(one(&[131, 77, 0, 0, 0, 1, 8, 255]), Term::Binary(vec![255]));
-    assert_eq!(one(&[131, 77, 0, 0, 0, 0, 0]), Term::Binary(vec![]));
+    assert_eq!(one(&[131, 77, 0, 0, 0, 1, 8, 255]), Term::from(vec![255]));
+    assert_eq!(one(&[131, 77, 0, 0, 0, 0, 0]), Term::from(vec![]));
     assert_eq!(
         one(&[131, 77, 0, 0, 0, 1, 3, 255]),
         Term::BitBinary(BitBinary::new(vec![0xe0], 3).unwrap())
@@ -369,10 +369,10 @@ fn term_order_basics() {
         Term::String(vec![1]),
         Term::String(vec![1, 2]),
         Term::list(vec![Term::from(1u8), Term::from(300i64)]),
-        Term::Binary(vec![]),
-        Term::Binary(vec![1]),
+        Term::from(vec![]),
+        Term::from(vec![1]),
         Term::BitBinary(BitBinary::new(vec![1, 0x80], 1).unwrap()),
-        Term::Binary(vec![2]),
+        Term::from(vec![2]),
     ];
     for (i, a) in ordered.iter().enumerate() {
         for (j, b) in ordered.iter().enumerate() {
@@ -380,4 +380,55 @@ fn term_order_basics() {
         }
     }
     assert_eq!(Term::Float(0.0).erlang_cmp(&Term::Float(-0.0)), Equal);
+}
+
+#[test]
+fn shared_decoding_points_large_binaries_into_the_input() {
+    use super::{Bytes, SHARE_MIN, decode_shared};
+    let big = vec![5u8; SHARE_MIN];
+    let small = vec![6u8; SHARE_MIN - 1];
+    let term = Term::Tuple(vec![Term::from(big), Term::from(small)]);
+    let input = Bytes::from(encode(&term));
+    let decoded = decode_shared(&input).unwrap();
+    assert_eq!(decoded, term);
+    let Term::Tuple(fields) = &decoded else {
+        panic!("not a tuple: {decoded:?}");
+    };
+    let within = |t: &Term| {
+        let b = t.as_binary().unwrap();
+        input.as_ptr_range().contains(&b.as_ptr())
+    };
+    assert!(within(&fields[0]), "a large binary was copied");
+    assert!(!within(&fields[1]), "a small binary pins the input");
+    // Same result and same errors as the copying decoder.
+    assert_eq!(decode(&input).unwrap(), decoded);
+    let cut = input.slice(..input.len() - 1);
+    assert_eq!(decode_shared(&cut), decode(&cut));
+}
+
+#[test]
+fn segments_share_large_binaries_and_concatenate_to_the_encoding() {
+    use super::{Bytes, SEGMENT_MIN, Segments, encode_segments};
+    let big = Bytes::from(vec![7u8; SEGMENT_MIN]);
+    let term = Term::Tuple(vec![
+        Term::atom("data").unwrap(),
+        Term::Binary(big.clone()),
+        Term::from(vec![8u8; SEGMENT_MIN - 1]),
+        Term::Binary(big.clone()),
+    ]);
+    let mut segs = Segments::new();
+    encode_segments(&term, &mut segs);
+    encode_segments(&Term::Nil, &mut segs);
+    let mut expected = encode(&term);
+    expected.extend(encode(&Term::Nil));
+    assert_eq!(segs.len(), expected.len());
+    let parts = segs.into_parts();
+    assert_eq!(parts.concat(), expected);
+    // head, big, small copied between, big, tail.
+    assert_eq!(parts.len(), 5);
+    let shared: Vec<_> = parts
+        .iter()
+        .filter(|p| p.as_ptr() == big.as_ptr())
+        .collect();
+    assert_eq!(shared.len(), 2, "the large binary was copied");
 }
