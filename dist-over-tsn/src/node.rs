@@ -949,27 +949,45 @@ fn udp_socket(bind: SocketAddr, buffer: usize) -> io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
-/// Reads every datagram waiting on the urgent socket into the endpoint, straight from the
-/// kernel (not through the runtime's readiness, which is only as fresh as its last poll);
-/// true if any arrived.
-fn drain_urgent(urgent: Option<&UdpSocket>, ep: &mut Endpoint, buf: &mut [u8]) -> bool {
+/// Most datagrams [`drain_urgent`] reads in one go: a flood on the urgent port (it is open
+/// to anyone who can reach the host) must not hold the driver away from its commands and
+/// timers.
+const URGENT_BATCH: usize = 64;
+
+/// What one [`drain_urgent`] found.
+#[derive(Clone, Copy, Debug, Default)]
+struct Drained {
+    /// At least one datagram arrived.
+    any: bool,
+    /// The socket is empty (it said EAGAIN), not merely [`URGENT_BATCH`] read.
+    empty: bool,
+}
+
+/// Reads the datagrams waiting on the urgent socket into the endpoint, at most
+/// [`URGENT_BATCH`], straight from the kernel (not through the runtime's readiness, which is
+/// only as fresh as its last poll).
+fn drain_urgent(urgent: Option<&UdpSocket>, ep: &mut Endpoint, buf: &mut [u8]) -> Drained {
     let Some(u) = urgent else {
-        return false;
+        return Drained {
+            any: false,
+            empty: true,
+        };
     };
     let mut any = false;
-    loop {
+    for _ in 0..URGENT_BATCH {
         match sys::recv_from(u, buf) {
             Ok((n, from)) => {
                 ep.handle_urgent(Instant::now(), from, &buf[..n]);
                 any = true;
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return any,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained { any, empty: true },
             Err(e) => {
                 tracing::debug!(error = %e, "recv failed on the urgent socket");
-                return any;
+                return Drained { any, empty: false };
             }
         }
     }
+    Drained { any, empty: false }
 }
 
 /// Receives one datagram from the main socket into the endpoint: a fragment that continues
@@ -1014,6 +1032,77 @@ fn should_spin(
 /// datagram waiting behind a burst of them waits that much longer.
 const BULK_BURST: usize = 1;
 
+/// The driver's state that commands change.
+struct Driving<'a> {
+    ep: &'a mut Endpoint,
+    node: &'a Node,
+    waiting: &'a mut Vec<(SocketAddr, oneshot::Sender<Result<String, Error>>)>,
+    last_realtime: &'a mut Option<Instant>,
+    shutting_down: &'a mut bool,
+}
+
+impl Driving<'_> {
+    /// Applies `first` (`None`: every handle is gone) and every command queued behind it;
+    /// false when the driver is to stop at once.
+    fn apply(&mut self, first: Option<Cmd>, cmds: &mut mpsc::UnboundedReceiver<Cmd>) -> bool {
+        let mut next = first;
+        loop {
+            match next {
+                Some(Cmd::Abort) => {
+                    self.node.state().stopped = true;
+                    self.node.shared.drained.notify_waiters();
+                    return false;
+                }
+                None | Some(Cmd::Shutdown) => {
+                    let conns: Vec<ConnId> = self.ep.connections().map(|(c, _)| c).collect();
+                    for c in conns {
+                        self.ep.close(c);
+                    }
+                    self.node.state().stopped = true;
+                    *self.shutting_down = true;
+                    break;
+                }
+                Some(Cmd::Stats(tx)) => {
+                    let _ = tx.send(self.ep.stats().clone());
+                }
+                Some(Cmd::Connect(addr, tx)) => {
+                    self.ep.connect(Instant::now(), addr);
+                    self.waiting.push((addr, tx));
+                }
+                Some(Cmd::Send {
+                    node: peer,
+                    class,
+                    stream,
+                    data,
+                }) => {
+                    if class == Class::RealTime {
+                        *self.last_realtime = Some(Instant::now());
+                    }
+                    let len = data.len();
+                    let res = match self.ep.connection_to(&peer) {
+                        Some(conn) => self.ep.send(conn, class, stream, data),
+                        None => Err(SendError::NoConnection),
+                    };
+                    let mut st = self.node.state();
+                    if let Some(q) = st.queued.get_mut(&(peer.clone(), class)) {
+                        q.0 = q.0.saturating_sub(len);
+                    }
+                    drop(st);
+                    if let Err(e) = res {
+                        tracing::debug!(%peer, error = %e, "message dropped");
+                    }
+                }
+            }
+            match cmds.try_recv() {
+                Ok(c) => next = Some(c),
+                Err(_) => break,
+            }
+        }
+        self.node.shared.drained.notify_waiters();
+        true
+    }
+}
+
 /// The driver: one task per node owning the socket and the endpoint.
 async fn drive(
     shared: Arc<Shared>,
@@ -1036,7 +1125,31 @@ async fn drive(
     // When real-time traffic last went through (`Config::busy_poll`).
     let mut last_realtime: Option<Instant> = None;
     let mut cpu_load = (!busy_poll.is_zero()).then(sys::CpuLoad::open).flatten();
+    // A command the select below woke up for (`None`: every handle is gone).
+    let mut woken_by_cmd: Option<Option<Cmd>> = None;
     loop {
+        // Commands first, every time round: a real-time process's message must not wait
+        // for a turn of the select below, which input on the sockets can win again and again
+        // (under bulk, acks keep the urgent socket readable).
+        let cmd = woken_by_cmd.take().or_else(|| match cmds.try_recv() {
+            Ok(c) => Some(Some(c)),
+            Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+        });
+        if let Some(cmd) = cmd
+            && !shutting_down
+        {
+            let mut d = Driving {
+                ep: &mut ep,
+                node: &node,
+                waiting: &mut waiting,
+                last_realtime: &mut last_realtime,
+                shutting_down: &mut shutting_down,
+            };
+            if !d.apply(cmd, &mut cmds) {
+                return;
+            }
+        }
         let now = Instant::now();
         // Transmit everything the endpoint has, but look at the socket between bulk
         // datagrams so urgent input is never stuck behind a long burst.
@@ -1180,20 +1293,30 @@ async fn drive(
                 }
             } => {
                 if r.is_ok() && let Some(u) = &urgent {
-                    // Clears the runtime's readiness once the socket is empty.
+                    // Clears the runtime's readiness only once the socket is empty: with
+                    // datagrams left, the next turn finds it readable still.
                     let _ = u.try_io(tokio::io::Interest::READABLE, || {
-                        drain_urgent(Some(u), &mut ep, &mut inbuf);
-                        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        if drain_urgent(Some(u), &mut ep, &mut inbuf).empty {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        } else {
+                            Ok(())
+                        }
                     });
                 }
             }
+            // Applied at the top of the loop.
+            cmd = cmds.recv() => woken_by_cmd = Some(cmd),
             r = socket.readable() => {
                 if r.is_err() {
                     continue;
                 }
                 for _ in 0..64 {
                     // Control and real-time datagrams first, and handled at once.
-                    if drain_urgent(urgent.as_ref(), &mut ep, &mut inbuf) && ep.has_events() {
+                    if drain_urgent(urgent.as_ref(), &mut ep, &mut inbuf).any && ep.has_events() {
+                        break;
+                    }
+                    // A local process (a real-time one, maybe) has something to send.
+                    if !cmds.is_empty() {
                         break;
                     }
                     match socket.try_io(tokio::io::Interest::READABLE, || {
@@ -1207,58 +1330,6 @@ async fn drive(
                         }
                     }
                 }
-            }
-            cmd = cmds.recv() => {
-                let mut next = cmd;
-                // Apply every queued command before transmitting again.
-                loop {
-                    match next {
-                        Some(Cmd::Abort) => {
-                            node.state().stopped = true;
-                            shared.drained.notify_waiters();
-                            return;
-                        }
-                        None | Some(Cmd::Shutdown) => {
-                            let conns: Vec<ConnId> = ep.connections().map(|(c, _)| c).collect();
-                            for c in conns {
-                                ep.close(c);
-                            }
-                            node.state().stopped = true;
-                            shutting_down = true;
-                            break;
-                        }
-                        Some(Cmd::Stats(tx)) => {
-                            let _ = tx.send(ep.stats().clone());
-                        }
-                        Some(Cmd::Connect(addr, tx)) => {
-                            ep.connect(Instant::now(), addr);
-                            waiting.push((addr, tx));
-                        }
-                        Some(Cmd::Send { node: peer, class, stream, data }) => {
-                            if class == Class::RealTime {
-                                last_realtime = Some(Instant::now());
-                            }
-                            let len = data.len();
-                            let res = match ep.connection_to(&peer) {
-                                Some(conn) => ep.send(conn, class, stream, data),
-                                None => Err(SendError::NoConnection),
-                            };
-                            let mut st = node.state();
-                            if let Some(q) = st.queued.get_mut(&(peer.clone(), class)) {
-                                q.0 = q.0.saturating_sub(len);
-                            }
-                            drop(st);
-                            if let Err(e) = res {
-                                tracing::debug!(%peer, error = %e, "message dropped");
-                            }
-                        }
-                    }
-                    match cmds.try_recv() {
-                        Ok(c) => next = Some(c),
-                        Err(_) => break,
-                    }
-                }
-                shared.drained.notify_waiters();
             }
             () = async {
                 match deadline {

@@ -354,3 +354,71 @@ async fn busy_polling_nodes_deliver_and_then_park() {
         .unwrap();
     assert!(matches!(next(&mut pb).await, Msg::Message { .. }));
 }
+
+#[tokio::test]
+async fn real_time_round_trips_go_on_through_a_flood_on_the_urgent_ports() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let (a, b) = pair().await;
+    let targets = [a.urgent_addr().unwrap(), b.urgent_addr().unwrap()];
+    // Garbage as fast as a thread can send it, at both urgent ports: the driver must still
+    // get to its commands (the sends below) and its main socket.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let flooder = {
+        let (stop, sent) = (Arc::clone(&stop), Arc::clone(&sent));
+        std::thread::spawn(move || {
+            let mallory = std::net::UdpSocket::bind(local()).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                for t in targets {
+                    if mallory.send_to(b"\xd1\x57\x01\x04garbage", t).is_ok() {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        })
+    };
+    let mut pa = a.spawn();
+    let mut echo = b.spawn();
+    let echo_pid = echo.pid().clone();
+    let echoing = tokio::spawn(async move {
+        while let Some(Msg::Message {
+            from: Some(from),
+            term,
+        }) = echo.recv().await
+        {
+            if term.as_i64().is_some() {
+                echo.send_in(&from, &term, Class::RealTime).await.unwrap();
+            }
+        }
+    });
+    // A bulk message in flight too, so the main sockets are busy as well.
+    pa.send_in(&echo_pid, &Term::from(vec![1; 1 << 20]), Class::Bulk)
+        .await
+        .unwrap();
+    let mut answered = 0;
+    for i in 0..200_i64 {
+        pa.send_in(&echo_pid, &Term::from(i), Class::RealTime)
+            .await
+            .unwrap();
+        loop {
+            let Msg::Message { term, .. } = next(&mut pa).await else {
+                panic!()
+            };
+            if term.as_i64() == Some(i) {
+                answered += 1;
+                break;
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    flooder.join().unwrap();
+    echoing.abort();
+    assert_eq!(answered, 200);
+    let flood = sent.load(Ordering::Relaxed);
+    let dropped = a.stats().await.unwrap().rx_malformed + b.stats().await.unwrap().rx_malformed;
+    assert!(
+        dropped > 1000,
+        "the flood reached the nodes: {dropped} of {flood}"
+    );
+}

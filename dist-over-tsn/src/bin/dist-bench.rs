@@ -6,6 +6,10 @@
 //! [--rt-priority P] [--interval-us U]`; it starts its peer node as a child process (`--serve`,
 //! internal).
 //!
+//! Both processes read the same `CLOCK_MONOTONIC`, so the echo stamps when it took the
+//! ping and each round trip splits into its two one-way times ("there": pinger to echo,
+//! "back": echo to pinger), which shows which side of the pair waited.
+//!
 //! Each process runs its node and its real-time process (the pinger, the echo) on one
 //! current-thread runtime, and the bulk processes (the streamer, the sink), which encode and
 //! decode 8 MB terms, on a multi-thread runtime of their own: the layout a PLC application
@@ -55,6 +59,10 @@ struct Args {
     /// Largest datagram (`Config::mtu`); loopback takes up to 65 000.
     #[arg(long, default_value_t = 65_000)]
     mtu: usize,
+    /// Write every loaded round trip to this file, one line each: microseconds since the
+    /// loaded phase began, round trip, there, back (microseconds).
+    #[arg(long)]
+    samples: Option<std::path::PathBuf>,
     /// Internal: run the peer node (echo and sink) and print its address.
     #[arg(long, hide = true)]
     serve: bool,
@@ -112,7 +120,20 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The peer: `echo` answers `{echo, X}` to `{Pid, X}` in the real-time class; `sink`
+/// `CLOCK_MONOTONIC` in nanoseconds: the same clock in both processes (an `Instant` cannot
+/// cross a process boundary).
+fn monotonic_ns() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writes the initialised timespec it is given; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}
+
+/// The peer: `echo` answers `{echo, X, T}` to `{Pid, X}` in the real-time class, `T` being
+/// [`monotonic_ns`] when it took the message; `sink`
 /// counts what it receives and reports `{Count, Bytes}` to `{stats, Pid}`.
 async fn serve(args: &Args, bulk: &tokio::runtime::Handle) -> anyhow::Result<()> {
     let node = Node::start(config("bench_b", args), "127.0.0.1:0".parse()?).await?;
@@ -127,7 +148,8 @@ async fn serve(args: &Args, bulk: &tokio::runtime::Handle) -> anyhow::Result<()>
                 term,
             } = m
             {
-                let reply = Term::Tuple(vec![atom("echo"), term]);
+                let took = Term::from(monotonic_ns());
+                let reply = Term::Tuple(vec![atom("echo"), term, took]);
                 let _ = echo.send_in(&from, &reply, Class::RealTime).await;
             }
         }
@@ -172,8 +194,17 @@ async fn pace(interval_us: u64) {
     }
 }
 
-async fn ping(me: &mut Process, i: i64) -> anyhow::Result<Duration> {
+/// One round trip and its two halves.
+#[derive(Clone, Copy, Debug)]
+struct Trip {
+    rtt: Duration,
+    there: Duration,
+    back: Duration,
+}
+
+async fn ping(me: &mut Process, i: i64) -> anyhow::Result<Trip> {
     let t0 = Instant::now();
+    let sent = monotonic_ns();
     me.send_named("bench_b", "echo", &Term::from(i), Class::RealTime)
         .await?;
     loop {
@@ -182,7 +213,15 @@ async fn ping(me: &mut Process, i: i64) -> anyhow::Result<Duration> {
                 if let Term::Tuple(t) = &term
                     && t.get(1).and_then(Term::as_i64) == Some(i)
                 {
-                    return Ok(t0.elapsed());
+                    let rtt = t0.elapsed();
+                    let back_ns = monotonic_ns();
+                    let echoed = t.get(2).and_then(Term::as_i64).context("echo time")?;
+                    let ns = |n: i64| Duration::from_nanos(n.max(0) as u64);
+                    return Ok(Trip {
+                        rtt,
+                        there: ns(echoed - sent),
+                        back: ns(back_ns - echoed),
+                    });
                 }
             }
             Ok(Some(_)) => {}
@@ -242,13 +281,39 @@ fn summarise(mut v: Vec<Duration>) -> Summary {
     }
 }
 
-fn json(s: &Summary) -> serde_json::Value {
+/// Round trips and both halves.
+struct Summaries {
+    rtt: Summary,
+    there: Summary,
+    back: Summary,
+}
+
+fn summarise_trips(trips: &[Trip]) -> Summaries {
+    let of = |f: fn(&Trip) -> Duration| summarise(trips.iter().map(f).collect());
+    Summaries {
+        rtt: of(|t| t.rtt),
+        there: of(|t| t.there),
+        back: of(|t| t.back),
+    }
+}
+
+fn json(s: &Summaries) -> serde_json::Value {
+    let tenth = |v: f64| (v * 10.0).round() / 10.0;
+    let half = |h: &Summary| {
+        serde_json::json!({
+            "p50_us": tenth(h.p50),
+            "p99_us": tenth(h.p99),
+            "p999_us": tenth(h.p999),
+        })
+    };
     serde_json::json!({
-        "n": s.n,
-        "p50_us": (s.p50 * 10.0).round() / 10.0,
-        "p99_us": (s.p99 * 10.0).round() / 10.0,
-        "p999_us": (s.p999 * 10.0).round() / 10.0,
-        "max_us": (s.max * 10.0).round() / 10.0,
+        "n": s.rtt.n,
+        "p50_us": tenth(s.rtt.p50),
+        "p99_us": tenth(s.rtt.p99),
+        "p999_us": tenth(s.rtt.p999),
+        "max_us": tenth(s.rtt.max),
+        "there": half(&s.there),
+        "back": half(&s.back),
     })
 }
 
@@ -283,7 +348,7 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
         pace(args.interval_us).await;
         idle.push(ping(&mut me, i as i64).await?);
     }
-    let idle = summarise(idle);
+    let idle = summarise_trips(&idle);
 
     // The bulk pair: a process here streaming binaries to `sink` there.
     let bulk = node.spawn();
@@ -305,9 +370,11 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
     let (_, b0) = sink_stats(&mut me).await?;
     let t0 = Instant::now();
     let mut loaded = Vec::new();
+    let mut starts = Vec::new();
     let mut i = 1_000_000_i64;
     while t0.elapsed().as_secs_f64() < args.seconds {
         pace(args.interval_us).await;
+        starts.push(t0.elapsed());
         loaded.push(ping(&mut me, i).await?);
         i += 1;
     }
@@ -315,7 +382,16 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
     let secs = t0.elapsed().as_secs_f64();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     streamer.abort();
-    let loaded = summarise(loaded);
+    if let Some(path) = &args.samples {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        let mut text = String::new();
+        for (at, t) in starts.iter().zip(&loaded) {
+            let (a, r, th, b) = (us(*at), us(t.rtt), us(t.there), us(t.back));
+            text.push_str(&format!("{a:.0} {r:.1} {th:.1} {b:.1}\n"));
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let loaded = summarise_trips(&loaded);
     let mb_s = (b1 - b0) as f64 / secs / 1e6;
 
     drop(child.stdin.take());
@@ -338,14 +414,21 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
     } else {
         println!("dist-over-tsn, loopback, round trip of a small real-time message (us)");
         println!(
-            "{:<28} {:>7} {:>9} {:>9} {:>9} {:>9}",
+            "{:<34} {:>7} {:>9} {:>9} {:>9} {:>9}",
             "scenario", "n", "p50", "p99", "p99.9", "max"
         );
         for (name, s) in [("idle", &idle), ("8 MB bulk, same connection", &loaded)] {
-            println!(
-                "{:<28} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
-                name, s.n, s.p50, s.p99, s.p999, s.max
-            );
+            for (part, h) in [("", &s.rtt), ("  there", &s.there), ("  back", &s.back)] {
+                println!(
+                    "{:<34} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+                    format!("{name}{part}"),
+                    h.n,
+                    h.p50,
+                    h.p99,
+                    h.p999,
+                    h.max
+                );
+            }
         }
         println!("bulk throughput: {mb_s:.0} MB/s");
     }
