@@ -1151,41 +1151,8 @@ async fn drive(
             }
         }
         let now = Instant::now();
-        // Transmit everything the endpoint has, but look at the socket between bulk
-        // datagrams so urgent input is never stuck behind a long burst.
-        let mut sent_bulk = 0;
-        while let Some((t, payload)) = ep.poll_transmit_parts(now, &mut out) {
-            let tail = payload.as_ref().map_or(&[][..], Payload::parts);
-            loop {
-                match socket.try_io(tokio::io::Interest::WRITABLE, || {
-                    sys::send_with_priority_or_lower(
-                        fd,
-                        &out,
-                        tail,
-                        t.dest,
-                        t.priority,
-                        &mut priority_ceiling,
-                    )
-                }) {
-                    Ok(_) => break,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        if socket.writable().await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::debug!(dest = %t.dest, error = %e, "send failed");
-                        break;
-                    }
-                }
-            }
-            if t.class >= Class::Normal {
-                sent_bulk += 1;
-                if sent_bulk >= BULK_BURST {
-                    break;
-                }
-            }
-        }
+        // Input first: a message that came in wakes its process before another bulk
+        // datagram goes out, and what that process sends is picked up at the top.
         let mut woke_someone = false;
         while let Some(ev) = ep.poll_event() {
             woke_someone = true;
@@ -1240,6 +1207,47 @@ async fn drive(
                 }
             }
         }
+        if woke_someone && !shutting_down {
+            // On a current-thread runtime the real-time processes share this thread:
+            // let them run now, then go round (commands first) without waiting.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        // Transmit everything the endpoint has, but look at the socket between bulk
+        // datagrams so urgent input is never stuck behind a long burst.
+        let mut sent_bulk = 0;
+        while let Some((t, payload)) = ep.poll_transmit_parts(now, &mut out) {
+            let tail = payload.as_ref().map_or(&[][..], Payload::parts);
+            loop {
+                match socket.try_io(tokio::io::Interest::WRITABLE, || {
+                    sys::send_with_priority_or_lower(
+                        fd,
+                        &out,
+                        tail,
+                        t.dest,
+                        t.priority,
+                        &mut priority_ceiling,
+                    )
+                }) {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if socket.writable().await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(dest = %t.dest, error = %e, "send failed");
+                        break;
+                    }
+                }
+            }
+            if t.class >= Class::Normal {
+                sent_bulk += 1;
+                if sent_bulk >= BULK_BURST {
+                    break;
+                }
+            }
+        }
         if shutting_down {
             return;
         }
@@ -1263,10 +1271,9 @@ async fn drive(
         }
         let deadline = ep.poll_timeout();
         let more_to_send = sent_bulk >= BULK_BURST;
-        if woke_someone || more_to_send {
-            // Let the processes just woken (on a current-thread runtime, the real-time ones
-            // share this thread) run before the next batch of bulk datagrams; otherwise the
-            // driver keeps the thread for as long as the socket stays readable.
+        if more_to_send {
+            // Let other tasks on this thread run between bulk datagrams; otherwise the driver
+            // keeps the thread for as long as it has bulk to send.
             tokio::task::yield_now().await;
         }
         // Busy polling: instead of blocking (and paying for the wake-up), go round again

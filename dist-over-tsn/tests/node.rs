@@ -262,7 +262,12 @@ async fn real_time_traffic_takes_the_urgent_socket_and_hostile_datagrams_there_a
         let Msg::Message { term, .. } = next(&mut pb).await else {
             panic!()
         };
-        assert_eq!(term.as_i64(), Some(i));
+        assert_eq!(
+            term.as_i64(),
+            Some(i),
+            "{:?}",
+            term.as_binary().map(|b| b.len())
+        );
     }
     let Msg::Message { term, .. } = next(&mut pb).await else {
         panic!()

@@ -284,6 +284,8 @@ pub struct Stats {
     pub tx_datagrams: u64,
     /// Data datagrams sent again.
     pub tx_retransmit: u64,
+    /// Data that arrived for a handshake before its Confirm, held until it verified.
+    pub rx_early: u64,
 }
 
 /// A message to send: its bytes as one or more shared pieces (e.g. the
@@ -426,7 +428,17 @@ struct Responding {
     nonce: [u8; NONCE_LEN],
     mac: [u8; MAC_LEN],
     started: Instant,
+    /// Data that came in before the Confirm (see [`EARLY_BYTES`]), handled once it verifies.
+    early: Vec<Vec<u8>>,
+    early_bytes: usize,
 }
+
+/// Most bytes of Data a handshake holds that arrive, from the initiator's address, before
+/// its Confirm. The initiator may send as soon as it has our Challenge, and its real-time
+/// datagrams go to our urgent socket while the Confirm travels on the main one: without
+/// holding them, the first messages of a connection would wait for a retransmission.
+/// Nothing held is looked at before the Confirm verifies; a failed handshake drops it.
+const EARLY_BYTES: usize = 64 << 10;
 
 /// The carrier endpoint of one node: handshakes and all its connections.
 #[derive(Debug)]
@@ -700,7 +712,7 @@ impl Endpoint {
                 urgent_port,
             } => self.on_challenge(now, from, conn, nonce, peer_conn, mac, (name, urgent_port)),
             Repr::Confirm { mac } => self.on_confirm(now, from, conn, mac),
-            other => self.on_conn_datagram(now, from, conn, other),
+            other => self.on_conn_datagram(now, from, conn, other, data),
         }
     }
 
@@ -881,6 +893,8 @@ impl Endpoint {
             nonce: nonce_b,
             mac,
             started: now,
+            early: Vec::new(),
+            early_bytes: 0,
         };
         let buf = self.challenge_bytes(&r);
         self.control_out.push_back((from, buf));
@@ -1010,11 +1024,33 @@ impl Endpoint {
         let mut c = Connection::new(r.peer_conn, from, r.peer_name, now);
         c.urgent_addr = urgent_addr(from, r.peer_urgent_port);
         self.establish(conn_b, c);
+        for d in r.early {
+            if let Ok((id, repr)) = Repr::parse_datagram(&d) {
+                self.on_conn_datagram(now, from, id, repr, &d);
+            }
+        }
     }
 
-    fn on_conn_datagram(&mut self, now: Instant, from: SocketAddr, id: u64, repr: Repr<'_>) {
+    fn on_conn_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        id: u64,
+        repr: Repr<'_>,
+        raw: &[u8],
+    ) {
         let Some(c) = self.conns.get_mut(&id) else {
-            self.stats.rx_unknown_conn += 1;
+            if let Repr::Data(_) = repr
+                && let Some(r) = self.responding.get_mut(&id)
+                && r.addr == from
+                && r.early_bytes + raw.len() <= EARLY_BYTES
+            {
+                r.early_bytes += raw.len();
+                r.early.push(raw.to_vec());
+                self.stats.rx_early += 1;
+            } else {
+                self.stats.rx_unknown_conn += 1;
+            }
             return;
         };
         if c.addr != from {

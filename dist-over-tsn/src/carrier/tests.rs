@@ -1197,3 +1197,86 @@ fn segmented_messages_arrive_intact_through_the_lossy_relay() {
         );
     }
 }
+
+#[test]
+fn data_that_overtakes_the_confirm_is_held_not_lost() {
+    let mut s = Split::new();
+    s.ep[A].connect(s.now, addr(B));
+    let mut buf = Vec::new();
+    // Hello to b, Challenge back: a is connected and sends at once.
+    let t = s.ep[A].poll_transmit(s.now, &mut buf).unwrap();
+    s.ep[B].handle(s.now, addr(A), &buf);
+    let t2 = s.ep[B].poll_transmit(s.now, &mut buf).unwrap();
+    assert_eq!((t.dest, t2.dest), (addr(B), addr(A)));
+    s.ep[A].handle(s.now, addr(B), &buf);
+    let ca = s.ep[A]
+        .connection_to("b")
+        .expect("a is up after the Challenge");
+    s.ep[A].send(ca, Class::RealTime, 1, vec![1; 100]).unwrap();
+    let mut out = Vec::new();
+    while let Some(t) = s.ep[A].poll_transmit(s.now, &mut buf) {
+        out.push((t.dest, buf.clone()));
+    }
+    // The real-time datagram reaches b's urgent socket before the Confirm reaches its main
+    // one; a stranger's datagram for the same id is not held.
+    let (confirm, data): (Vec<_>, Vec<_>) = out.into_iter().partition(|(d, _)| *d == addr(B));
+    assert_eq!((confirm.len(), data.len()), (1, 1));
+    assert_eq!(data[0].0, urgent(B));
+    s.ep[B].handle_urgent(s.now, addr(7), &data[0].1);
+    s.ep[B].handle_urgent(s.now, addr(A), &data[0].1);
+    assert_eq!(s.ep[B].stats().rx_early, 1);
+    assert_eq!(s.ep[B].stats().rx_unknown_conn, 1);
+    assert!(!s.ep[B].has_events());
+    s.ep[B].handle(s.now, addr(A), &confirm[0].1);
+    let got: Vec<_> = std::iter::from_fn(|| s.ep[B].poll_event()).collect();
+    assert!(
+        got.iter()
+            .any(|e| matches!(e, Event::Message { data, .. } if data[..] == [1; 100])),
+        "delivered with the Confirm, no retransmission needed: {got:?}"
+    );
+    assert_eq!(s.ep[A].stats().tx_retransmit, 0);
+}
+
+#[test]
+fn early_data_is_bounded_and_dropped_with_a_failed_handshake() {
+    let mut s = Split::new();
+    s.ep[A].connect(s.now, addr(B));
+    let mut buf = Vec::new();
+    s.ep[A].poll_transmit(s.now, &mut buf).unwrap();
+    s.ep[B].handle(s.now, addr(A), &buf);
+    s.ep[B].poll_transmit(s.now, &mut buf).unwrap();
+    // b's id for this handshake, as the Challenge names it.
+    let Ok((_, Repr::Challenge { conn: id, .. })) = Repr::parse_datagram(&buf) else {
+        panic!("not a Challenge");
+    };
+    // 200 forged-in-advance 1000-byte datagrams from a's address: only 64 KiB are held.
+    for seq in 0..200 {
+        let d = data_datagram(
+            id,
+            &DataRepr {
+                class: Class::RealTime,
+                first: true,
+                last: true,
+                seq,
+                msg: seq as u32,
+                total: 1000,
+                offset: 0,
+                payload: &[9; 1000],
+            },
+        );
+        s.ep[B].handle_urgent(s.now, addr(A), &d);
+    }
+    let st = s.ep[B].stats().clone();
+    assert!(st.rx_early > 0 && st.rx_early < 70, "{st:?}");
+    assert_eq!(st.rx_early + st.rx_unknown_conn, 200);
+    // A Confirm with a wrong MAC: the handshake fails and nothing held is delivered.
+    let mut bad = Vec::new();
+    Repr::Confirm { mac: [0; 32] }.emit(id, &mut bad);
+    s.ep[B].handle(s.now, addr(A), &bad);
+    let got: Vec<_> = std::iter::from_fn(|| s.ep[B].poll_event()).collect();
+    assert!(
+        !got.iter().any(|e| matches!(e, Event::Message { .. })),
+        "{got:?}"
+    );
+    assert_eq!(s.ep[B].stats().rx_bad_mac, 1);
+}
