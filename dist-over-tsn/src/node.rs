@@ -232,10 +232,16 @@ fn op(n: i64) -> Term {
     Term::from(n)
 }
 
+/// The carrier stream of messages from `from` to `to` (a pid or a registered name): one
+/// per pair, so each pair's messages stay in order and pairs interleave.
 fn stream_of(from: &Pid, to: &Term) -> u64 {
     let mut h = DefaultHasher::new();
     from.hash(&mut h);
-    format!("{to:?}").hash(&mut h);
+    match to {
+        Term::Pid(p) => (0u8, p).hash(&mut h),
+        Term::Atom(a) => (1u8, a).hash(&mut h),
+        other => (2u8, encode(other)).hash(&mut h),
+    }
     h.finish()
 }
 

@@ -59,6 +59,9 @@ struct Args {
     /// Largest datagram (`Config::mtu`); loopback takes up to 65 000.
     #[arg(long, default_value_t = 65_000)]
     mtu: usize,
+    /// Bulk class window (`Config::window`), in KiB: how much bulk may be in flight.
+    #[arg(long, default_value_t = 256)]
+    bulk_window_kib: usize,
     /// Write every loaded round trip to this file, one line each: microseconds since the
     /// loaded phase began, round trip, there, back (microseconds).
     #[arg(long)]
@@ -78,7 +81,7 @@ fn config(name: &str, args: &Args) -> Config {
     c.tick_time = Duration::from_secs(20);
     // Little bulk in flight keeps the receiver's socket queue short (the lever against
     // head-of-line blocking); the real-time class never waits behind more than this.
-    c.window[Class::Bulk as usize] = 256 << 10;
+    c.window[Class::Bulk as usize] = args.bulk_window_kib << 10;
     c.send_buffer[Class::Bulk as usize] = 16 << 20;
     c
 }
@@ -324,6 +327,7 @@ async fn run(args: &Args, bulk_rt: &tokio::runtime::Handle) -> anyhow::Result<()
         .args(["--rt-priority", &args.rt_priority.to_string()])
         .args(["--busy-poll-us", &args.busy_poll_us.to_string()])
         .args(["--mtu", &args.mtu.to_string()])
+        .args(["--bulk-window-kib", &args.bulk_window_kib.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
