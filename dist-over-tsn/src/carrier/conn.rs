@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::wire::{AckRepr, DataHeader, DataRepr, emit_data_header};
-use super::{CLASSES, Class, Config, Message, Payload, Stats};
+use super::{CLASSES, Class, Config, Launch, Message, Payload, Stats};
 
 /// Most out-of-order datagrams a class holds; more are dropped (the sender retransmits).
 const MAX_OOO: u64 = 4096;
@@ -27,6 +27,14 @@ struct OutMsg {
     id: u32,
     data: Arc<Message>,
     sent: usize,
+    /// Time-triggered: held until `release`, its fragments first sent with this launch time.
+    launch: Option<Launch>,
+}
+
+impl OutMsg {
+    fn ready(&self, now: Instant) -> bool {
+        self.launch.is_none_or(|l| l.release <= now)
+    }
 }
 
 #[derive(Debug)]
@@ -158,12 +166,23 @@ impl Connection {
         }
     }
 
-    pub(super) fn enqueue(&mut self, class: Class, stream: u64, data: Arc<Message>) {
+    pub(super) fn enqueue(
+        &mut self,
+        class: Class,
+        stream: u64,
+        data: Arc<Message>,
+        launch: Option<Launch>,
+    ) {
         let sc = &mut self.send[class as usize];
         sc.buffered += data.len();
         let id = sc.next_msg;
         sc.next_msg = sc.next_msg.wrapping_add(1);
-        let msg = OutMsg { id, data, sent: 0 };
+        let msg = OutMsg {
+            id,
+            data,
+            sent: 0,
+            launch,
+        };
         if let Some((_, q)) = sc.streams.iter_mut().find(|(s, _)| *s == stream) {
             q.push_back(msg);
         } else {
@@ -524,9 +543,23 @@ impl Connection {
             .map(|t| t + rto)
     }
 
+    /// The earliest release of a held time-triggered message after `after`, the last
+    /// transmission round (releases up to then were due in it: whatever holds those up, a
+    /// window, has its own wake-up).
+    pub(super) fn next_release(&self, after: Option<Instant>) -> Option<Instant> {
+        self.send
+            .iter()
+            .flat_map(|sc| sc.streams.iter().filter_map(|(_, q)| q.front()))
+            .filter_map(|m| m.launch.map(|l| l.release))
+            .filter(|&r| after.is_none_or(|a| r > a))
+            .min()
+    }
+
     /// Writes the data header of one Data datagram of `class` into `buf` (after the common
-    /// header the caller wrote) and returns its payload, if the class has something it may
-    /// send. Retransmissions go first.
+    /// header the caller wrote) and returns its payload, and the launch time of a
+    /// time-triggered message's first transmission, if the class has something it may
+    /// send. Retransmissions go first (as soon as possible: a launch time is not repeated).
+    /// A stream whose next message is held for its release waits; other streams go on.
     pub(super) fn poll_data(
         &mut self,
         class: Class,
@@ -534,7 +567,7 @@ impl Connection {
         config: &Config,
         stats: &mut Stats,
         buf: &mut Vec<u8>,
-    ) -> Option<Payload> {
+    ) -> Option<(Payload, Option<u64>)> {
         let sc = &mut self.send[class as usize];
         if sc.lost > 0
             && let Some((&seq, f)) = sc.inflight.iter_mut().find(|(_, f)| f.lost)
@@ -556,10 +589,20 @@ impl Connection {
                 total,
                 f.offset as u32,
             );
-            return Some(Payload {
-                parts: f.data.slice(f.offset, f.len),
-            });
+            return Some((
+                Payload {
+                    parts: f.data.slice(f.offset, f.len),
+                },
+                None,
+            ));
         }
+        // The first stream whose next message may go; held ones keep their turn order
+        // behind it.
+        let ready = sc
+            .streams
+            .iter()
+            .position(|(_, q)| q.front().is_none_or(|m| m.ready(now)))?;
+        sc.streams.rotate_left(ready);
         let (_, queue) = sc.streams.front_mut()?;
         let Some(msg) = queue.front_mut() else {
             sc.streams.pop_front();
@@ -592,6 +635,7 @@ impl Connection {
         let payload = Payload {
             parts: msg.data.slice(offset, len),
         };
+        let launch = msg.launch.map(|l| l.tai_ns);
         msg.sent += len;
         sc.inflight.insert(
             seq,
@@ -616,7 +660,7 @@ impl Connection {
         {
             sc.streams.push_back(entry);
         }
-        Some(payload)
+        Some((payload, launch))
     }
 
     /// Whether `class` has a datagram to send now (ignoring the window for retransmits).

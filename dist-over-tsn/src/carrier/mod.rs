@@ -146,6 +146,41 @@ pub struct Config {
     pub urgent_port: Option<u16>,
     /// For the node: open the second socket of [`Self::urgent_port`] (default on).
     pub urgent_socket: bool,
+    /// For the node: hand real-time datagrams to the kernel with a launch time
+    /// (`SO_TXTIME`, `CLOCK_TAI`), for an `etf` qdisc (or taprio's txtime-assist) on the
+    /// real-time class's queue. `None` (the default): no launch times; a time-triggered
+    /// message ([`Endpoint::send_at`]) then leaves when the node releases it.
+    pub txtime: Option<TxTime>,
+}
+
+/// Launch times for the real-time class ([`Config::txtime`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxTime {
+    /// How long before its launch time a time-triggered datagram is handed to the kernel,
+    /// and the launch time of every other real-time datagram after now: at least the etf
+    /// qdisc's `delta` plus the node's own scheduling latency. etf drops a datagram whose
+    /// launch time has passed, so every real-time datagram needs one (the qdisc sits on
+    /// that class's queue).
+    pub lead: Duration,
+}
+
+impl Default for TxTime {
+    fn default() -> Self {
+        Self {
+            lead: Duration::from_millis(1),
+        }
+    }
+}
+
+/// When a time-triggered message goes: the instant the endpoint releases it to the driver
+/// and the TAI launch time its datagrams carry. The driver picks `release` as `tai_ns`
+/// minus [`TxTime::lead`] on its own clock; the core compares only `release` with `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Launch {
+    /// Held until this instant.
+    pub release: Instant,
+    /// The launch time, TAI nanoseconds (`SCM_TXTIME`).
+    pub tai_ns: u64,
 }
 
 impl Config {
@@ -173,6 +208,7 @@ impl Config {
             busy_poll: Duration::ZERO,
             urgent_port: None,
             urgent_socket: true,
+            txtime: None,
         }
     }
 
@@ -407,6 +443,9 @@ pub struct Transmit {
     pub class: Class,
     /// SO_PRIORITY to send it with.
     pub priority: u32,
+    /// Launch time (TAI nanoseconds) of a time-triggered message's datagram, on its first
+    /// transmission.
+    pub launch: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -457,6 +496,9 @@ pub struct Endpoint {
     stats: Stats,
     /// The datagram the last [`Self::placement`] chose a place for.
     placed: Option<(u64, wire::DataHeader)>,
+    /// `now` of the last [`Self::poll_transmit_parts`]: time-triggered messages released
+    /// by then need no more timer.
+    polled_at: Option<Instant>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -518,6 +560,7 @@ impl Endpoint {
             cursor: 0,
             stats: Stats::default(),
             placed: None,
+            polled_at: None,
         }
     }
 
@@ -615,7 +658,32 @@ impl Endpoint {
         stream: u64,
         data: impl Into<Message>,
     ) -> Result<(), SendError> {
-        let data = Arc::new(data.into());
+        self.enqueue(conn, class, stream, data.into(), None)
+    }
+
+    /// As [`Self::send`], time-triggered: held until `launch.release` (a stream's later
+    /// messages wait behind it; other streams do not), then sent with `launch.tai_ns` as
+    /// the launch time of its first transmission (see [`Transmit::launch`]).
+    pub fn send_at(
+        &mut self,
+        conn: ConnId,
+        class: Class,
+        stream: u64,
+        data: impl Into<Message>,
+        launch: Launch,
+    ) -> Result<(), SendError> {
+        self.enqueue(conn, class, stream, data.into(), Some(launch))
+    }
+
+    fn enqueue(
+        &mut self,
+        conn: ConnId,
+        class: Class,
+        stream: u64,
+        data: Message,
+        launch: Option<Launch>,
+    ) -> Result<(), SendError> {
+        let data = Arc::new(data);
         if data.len() > self.config.max_message || data.len() > u32::MAX as usize {
             return Err(SendError::TooLarge);
         }
@@ -626,7 +694,7 @@ impl Endpoint {
         {
             return Err(SendError::Busy);
         }
-        c.enqueue(class, stream, data);
+        c.enqueue(class, stream, data, launch);
         Ok(())
     }
 
@@ -1144,6 +1212,7 @@ impl Endpoint {
                 c.next_rto(&self.config),
                 c.next_ack(),
                 c.confirm.map(|(_, at)| at + self.config.handshake_retry),
+                c.next_release(self.polled_at),
             ]
         });
         let init = self.initiating.values().flat_map(|i| {
@@ -1184,6 +1253,7 @@ impl Endpoint {
         buf: &mut Vec<u8>,
     ) -> Option<(Transmit, Option<Payload>)> {
         buf.clear();
+        self.polled_at = Some(now);
         let prio = self.config.priorities;
         if let Some((dest, data)) = self.control_out.pop_front() {
             *buf = data;
@@ -1193,6 +1263,7 @@ impl Endpoint {
                     dest,
                     class: Class::Control,
                     priority: prio[0],
+                    launch: None,
                 },
                 None,
             ));
@@ -1217,6 +1288,7 @@ impl Endpoint {
                         dest: c.urgent_addr,
                         class: Class::Control,
                         priority: prio[0],
+                        launch: None,
                     },
                     None,
                 ));
@@ -1231,6 +1303,7 @@ impl Endpoint {
                         dest: c.urgent_addr,
                         class: Class::Control,
                         priority: prio[0],
+                        launch: None,
                     },
                     None,
                 ));
@@ -1247,7 +1320,9 @@ impl Endpoint {
                     continue;
                 }
                 wire::emit_header(buf, wire::KIND_DATA, c.peer_conn);
-                if let Some(payload) = c.poll_data(class, now, &self.config, &mut self.stats, buf) {
+                if let Some((payload, launch)) =
+                    c.poll_data(class, now, &self.config, &mut self.stats, buf)
+                {
                     c.last_send = now;
                     self.cursor = (idx + 1) % n;
                     self.stats.tx_datagrams += 1;
@@ -1260,6 +1335,7 @@ impl Endpoint {
                             },
                             class,
                             priority: prio[class as usize],
+                            launch,
                         },
                         Some(payload),
                     ));
