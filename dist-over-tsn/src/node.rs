@@ -30,15 +30,16 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::{Notify, mpsc, oneshot};
+pub use tsn_time::Time;
 
 use crate::carrier::wire::DATA_OVERHEAD;
 use crate::carrier::{
-    CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, Message, Payload, SendError,
-    Stats,
+    CLASSES, Class, Config, ConnId, Endpoint, Event, HandshakeError, Launch, Message, Payload,
+    SendError, Stats,
 };
 use crate::sys;
 use crate::term::{
@@ -161,6 +162,8 @@ enum Cmd {
         class: Class,
         stream: u64,
         data: Message,
+        /// Time-triggered: the TAI launch time.
+        launch: Option<Time>,
     },
     Stats(oneshot::Sender<Stats>),
     Shutdown,
@@ -262,6 +265,9 @@ impl Node {
         let creation = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]) | 1;
         // Large buffers: bursts of bulk fragments must not overflow the receive queue.
         let socket = udp_socket(bind, 4 << 20)?;
+        if config.txtime.is_some() {
+            sys::enable_txtime(socket.as_raw_fd())?;
+        }
         let addr = socket.local_addr()?;
         let urgent = if config.urgent_socket {
             // Same address, any port; it only receives (everything is sent from `socket`,
@@ -408,6 +414,7 @@ impl Node {
     }
 
     /// Sends control + message to a remote node, waiting while the class's buffer is full.
+    #[allow(clippy::too_many_arguments)]
     async fn send_remote(
         &self,
         node: &str,
@@ -415,6 +422,7 @@ impl Node {
         stream: u64,
         control: &Term,
         message: Option<&Term>,
+        launch: Option<Time>,
     ) -> Result<(), Error> {
         // Large binaries go to the carrier shared, not copied into one buffer.
         let mut segments = Segments::new();
@@ -451,6 +459,7 @@ impl Node {
                 class,
                 stream,
                 data,
+                launch,
             })
             .map_err(|_| Error::Stopped)
     }
@@ -654,6 +663,7 @@ impl Node {
             class: Class::Control,
             stream: stream_of(from, &Term::Pid(to.clone())),
             data: data.into(),
+            launch: None,
         });
     }
 
@@ -782,24 +792,16 @@ impl Process {
 
     /// `To ! Msg` in `class`; waits while that class's send buffer to the node is full.
     pub async fn send_in(&self, to: &Pid, msg: &Term, class: Class) -> Result<(), Error> {
-        if self.node.is_local(to) {
-            self.node.deliver(
-                to.id,
-                Msg::Message {
-                    from: Some(self.pid.clone()),
-                    term: msg.clone(),
-                },
-            );
-            return Ok(());
-        }
-        let control = Term::Tuple(vec![
-            op(22),
-            Term::Pid(self.pid.clone()),
-            Term::Pid(to.clone()),
-        ]);
-        let stream = stream_of(&self.pid, &Term::Pid(to.clone()));
-        self.node
-            .send_remote(to.node.as_str(), class, stream, &control, Some(msg))
+        self.send_to_pid(to, msg, class, None).await
+    }
+
+    /// `To ! Msg` in the real-time class, time-triggered: the message leaves this node at
+    /// `launch` (TAI, see [`tai_now`]). Messages of the same sender to the same receiver
+    /// sent later wait behind it; other pairs do not. With [`Config::txtime`] its datagrams
+    /// carry the launch time for an `etf` qdisc, which puts them on the wire at that
+    /// instant; without, the node hands them to the kernel then. Returns once queued.
+    pub async fn send_at(&self, to: &Pid, msg: &Term, launch: Time) -> Result<(), Error> {
+        self.send_to_pid(to, msg, Class::RealTime, Some(launch))
             .await
     }
 
@@ -811,16 +813,74 @@ impl Process {
         msg: &Term,
         class: Class,
     ) -> Result<(), Error> {
+        self.send_to_name(node, name, msg, class, None).await
+    }
+
+    /// `{Name, Node} ! Msg`, time-triggered as [`Self::send_at`].
+    pub async fn send_named_at(
+        &self,
+        node: &str,
+        name: &str,
+        msg: &Term,
+        launch: Time,
+    ) -> Result<(), Error> {
+        self.send_to_name(node, name, msg, Class::RealTime, Some(launch))
+            .await
+    }
+
+    /// A local delivery, at `launch` when there is one.
+    fn deliver_local(&self, to: u32, term: &Term, launch: Option<Time>) {
+        let msg = Msg::Message {
+            from: Some(self.pid.clone()),
+            term: term.clone(),
+        };
+        match launch {
+            None => self.node.deliver(to, msg),
+            Some(at) => {
+                let node = self.node.clone();
+                let wait = (at - tai_now()).to_std().unwrap_or_default();
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    node.deliver(to, msg);
+                });
+            }
+        }
+    }
+
+    async fn send_to_pid(
+        &self,
+        to: &Pid,
+        msg: &Term,
+        class: Class,
+        launch: Option<Time>,
+    ) -> Result<(), Error> {
+        if self.node.is_local(to) {
+            self.deliver_local(to.id, msg, launch);
+            return Ok(());
+        }
+        let control = Term::Tuple(vec![
+            op(22),
+            Term::Pid(self.pid.clone()),
+            Term::Pid(to.clone()),
+        ]);
+        let stream = stream_of(&self.pid, &Term::Pid(to.clone()));
+        self.node
+            .send_remote(to.node.as_str(), class, stream, &control, Some(msg), launch)
+            .await
+    }
+
+    async fn send_to_name(
+        &self,
+        node: &str,
+        name: &str,
+        msg: &Term,
+        class: Class,
+        launch: Option<Time>,
+    ) -> Result<(), Error> {
         if node == self.node.name() {
             let id = self.node.state().names.get(name).copied();
             if let Some(id) = id {
-                self.node.deliver(
-                    id,
-                    Msg::Message {
-                        from: Some(self.pid.clone()),
-                        term: msg.clone(),
-                    },
-                );
+                self.deliver_local(id, msg, launch);
             }
             return Ok(());
         }
@@ -833,7 +893,7 @@ impl Process {
         ]);
         let stream = stream_of(&self.pid, &to);
         self.node
-            .send_remote(node, class, stream, &control, Some(msg))
+            .send_remote(node, class, stream, &control, Some(msg), launch)
             .await
     }
 
@@ -932,6 +992,14 @@ impl Drop for Process {
     }
 }
 
+/// Now on `CLOCK_TAI`, the clock of launch times ([`Process::send_at`]) and of the `etf`
+/// and taprio qdiscs. It is the system clock plus the kernel's TAI offset (set by an NTP or
+/// PTP daemon, 37 s today; 0 where nothing set it); on a TSN host, gptpd keeps the system
+/// clock on the network's time. A cyclic task sends at `Time::next_on_grid`.
+pub fn tai_now() -> Time {
+    Time::from_nanos(sys::clock_tai_ns())
+}
+
 /// Puts the calling thread in the real-time class (SCHED_FIFO at `priority`, 1 to 99), for
 /// the thread that runs a node and its real-time processes: it then runs as soon as a
 /// datagram arrives instead of waiting for a time slice behind bulk work. Needs
@@ -1025,8 +1093,8 @@ fn recv_main(socket: &UdpSocket, ep: &mut Endpoint, buf: &mut [u8]) -> io::Resul
 /// `busy_poll` of the last real-time message, when no transmission is pending anyway, and
 /// while no other thread waits for a CPU (asked last, as it costs a system call).
 fn should_spin(
-    since_realtime: Option<std::time::Duration>,
-    busy_poll: std::time::Duration,
+    since_realtime: Option<Duration>,
+    busy_poll: Duration,
     more_to_send: bool,
     spare_cpu: impl FnOnce() -> bool,
 ) -> bool {
@@ -1048,6 +1116,17 @@ struct Driving<'a> {
 }
 
 impl Driving<'_> {
+    /// The carrier's launch for TAI instant `at`: released [`TxTime::lead`] ahead (on this
+    /// host's monotonic clock) when launch times go to the kernel, at `at` otherwise.
+    fn launch(&self, at: Time) -> Launch {
+        let lead = self.ep.config().txtime.map_or(Duration::ZERO, |t| t.lead);
+        let ahead = (at - tai_now()).to_std().unwrap_or_default();
+        Launch {
+            release: Instant::now() + ahead.saturating_sub(lead),
+            tai_ns: u64::try_from(at.nanos()).unwrap_or(0),
+        }
+    }
+
     /// Applies `first` (`None`: every handle is gone) and every command queued behind it;
     /// false when the driver is to stop at once.
     fn apply(&mut self, first: Option<Cmd>, cmds: &mut mpsc::UnboundedReceiver<Cmd>) -> bool {
@@ -1080,14 +1159,19 @@ impl Driving<'_> {
                     class,
                     stream,
                     data,
+                    launch,
                 }) => {
                     if class == Class::RealTime {
                         *self.last_realtime = Some(Instant::now());
                     }
                     let len = data.len();
-                    let res = match self.ep.connection_to(&peer) {
-                        Some(conn) => self.ep.send(conn, class, stream, data),
-                        None => Err(SendError::NoConnection),
+                    let res = match (self.ep.connection_to(&peer), launch) {
+                        (Some(conn), None) => self.ep.send(conn, class, stream, data),
+                        (Some(conn), Some(at)) => {
+                            let launch = self.launch(at);
+                            self.ep.send_at(conn, class, stream, data, launch)
+                        }
+                        (None, _) => Err(SendError::NoConnection),
                     };
                     let mut st = self.node.state();
                     if let Some(q) = st.queued.get_mut(&(peer.clone(), class)) {
@@ -1128,6 +1212,7 @@ async fn drive(
     let mut shutting_down = false;
     let mut priority_ceiling = u32::MAX;
     let busy_poll = ep.config().busy_poll;
+    let txtime_lead = ep.config().txtime.map(|t| t.lead);
     // When real-time traffic last went through (`Config::busy_poll`).
     let mut last_realtime: Option<Instant> = None;
     let mut cpu_load = (!busy_poll.is_zero()).then(sys::CpuLoad::open).flatten();
@@ -1224,6 +1309,14 @@ async fn drive(
         let mut sent_bulk = 0;
         while let Some((t, payload)) = ep.poll_transmit_parts(now, &mut out) {
             let tail = payload.as_ref().map_or(&[][..], Payload::parts);
+            // With an etf qdisc on the real-time queue every datagram there needs a launch
+            // time (etf drops the rest): a time-triggered one its own, others `lead` on.
+            let txtime = match txtime_lead {
+                Some(lead) if t.class == Class::RealTime => Some(t.launch.unwrap_or_else(|| {
+                    u64::try_from(sys::clock_tai_ns() + lead.as_nanos() as i128).unwrap_or(0)
+                })),
+                _ => None,
+            };
             loop {
                 match socket.try_io(tokio::io::Interest::WRITABLE, || {
                     sys::send_with_priority_or_lower(
@@ -1232,6 +1325,7 @@ async fn drive(
                         tail,
                         t.dest,
                         t.priority,
+                        txtime,
                         &mut priority_ceiling,
                     )
                 }) {
@@ -1354,6 +1448,20 @@ async fn drive(
             }
             () = std::future::ready(()), if more_to_send => {}
             () = tokio::task::yield_now(), if spinning => {}
+            // The kernel reports launch times it could not keep (etf dropped the datagram;
+            // the carrier sends it again when its acknowledgement does not come).
+            r = socket.ready(tokio::io::Interest::ERROR), if txtime_lead.is_some() => {
+                if r.is_ok() {
+                    let _ = socket.try_io(tokio::io::Interest::ERROR, || {
+                        let n = sys::drain_txtime_errors(fd);
+                        if n > 0 {
+                            tracing::debug!(n, "launch times missed");
+                            ep.count_launch_refused(n);
+                        }
+                        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                    });
+                }
+            }
         }
     }
 }

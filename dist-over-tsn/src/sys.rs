@@ -1,12 +1,101 @@
 //! Linux details: `sendmsg` with a per-packet `SO_PRIORITY` control message, so one UDP
 //! socket sends every class and each datagram lands in its own qdisc class / PCP; raw
-//! receives; scheduling (SCHED_FIFO, `sched_yield`, the machine's runnable threads).
+//! receives; launch times (`SO_TXTIME`) and their error reports; scheduling (SCHED_FIFO,
+//! `sched_yield`, the machine's runnable threads).
 
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 use socket2::SockAddr;
+
+/// `SO_TXTIME` and `SCM_TXTIME` (include/uapi/asm-generic/socket.h; the libc crate has
+/// the option's struct and flags but not its number).
+const SO_TXTIME: libc::c_int = 61;
+/// `SO_EE_ORIGIN_TXTIME` (include/uapi/linux/errqueue.h).
+const SO_EE_ORIGIN_TXTIME: u8 = 6;
+
+/// Lets `fd` send datagrams with a launch time on `CLOCK_TAI` (`SCM_TXTIME`), with errors
+/// (launch time missed, invalid) reported on its error queue.
+pub(crate) fn enable_txtime(fd: RawFd) -> io::Result<()> {
+    let cfg = libc::sock_txtime {
+        clockid: libc::CLOCK_TAI,
+        flags: libc::SOF_TXTIME_REPORT_ERRORS,
+    };
+    // SAFETY: plain setsockopt with a pointer to an initialised struct of the given size.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_TXTIME,
+            (&raw const cfg).cast(),
+            size_of::<libc::sock_txtime>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `CLOCK_TAI` in nanoseconds: the clock of launch times and of `etf`/taprio.
+pub(crate) fn clock_tai_ns() -> i128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writes the timespec it is given; CLOCK_TAI exists on every Linux we run on.
+    unsafe { libc::clock_gettime(libc::CLOCK_TAI, &mut ts) };
+    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
+}
+
+/// Takes every report off `fd`'s error queue (non-blocking) and returns how many said a
+/// launch time was missed or refused.
+pub(crate) fn drain_txtime_errors(fd: RawFd) -> usize {
+    let mut refused = 0;
+    // The reports carry the datagram back; only the control message matters.
+    let mut data = [0u8; 64];
+    let mut control = [0u64; 16];
+    for _ in 0..1024 {
+        let mut iov = libc::iovec {
+            iov_base: data.as_mut_ptr().cast(),
+            iov_len: data.len(),
+        };
+        // SAFETY: msghdr is plain data; its pointers outlive the recvmsg call.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control) as _;
+        // SAFETY: fd is a live socket; msg is initialised.
+        let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) };
+        if n < 0 {
+            break;
+        }
+        // SAFETY: walking the control messages the kernel just wrote, within
+        // msg_controllen, as the CMSG_* macros do.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            while !cmsg.is_null() {
+                let level = (*cmsg).cmsg_level;
+                let kind = (*cmsg).cmsg_type;
+                if (level, kind) == (libc::SOL_IP, libc::IP_RECVERR)
+                    || (level, kind) == (libc::SOL_IPV6, libc::IPV6_RECVERR)
+                {
+                    let ee = std::ptr::read_unaligned(
+                        libc::CMSG_DATA(cmsg).cast::<libc::sock_extended_err>(),
+                    );
+                    if ee.ee_origin == SO_EE_ORIGIN_TXTIME {
+                        refused += 1;
+                    }
+                }
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
+        }
+    }
+    refused
+}
 
 /// The highest socket priority a process without CAP_NET_ADMIN or CAP_NET_RAW may set.
 pub(crate) const UNPRIVILEGED_MAX_PRIORITY: u32 = 6;
@@ -19,30 +108,33 @@ pub(crate) fn send_with_priority_or_lower<T: AsRef<[u8]>>(
     tail: &[T],
     dest: SocketAddr,
     priority: u32,
+    txtime: Option<u64>,
     ceiling: &mut u32,
 ) -> io::Result<usize> {
     let wanted = priority.min(*ceiling);
-    match send_with_priority(fd, head, tail, dest, wanted) {
+    match send_with_priority(fd, head, tail, dest, wanted, txtime) {
         Err(e) if e.raw_os_error() == Some(libc::EPERM) && wanted > UNPRIVILEGED_MAX_PRIORITY => {
             tracing::info!(
                 priority = wanted,
                 "SO_PRIORITY above 6 needs CAP_NET_ADMIN; using 6 for those classes"
             );
             *ceiling = UNPRIVILEGED_MAX_PRIORITY;
-            send_with_priority(fd, head, tail, dest, UNPRIVILEGED_MAX_PRIORITY)
+            send_with_priority(fd, head, tail, dest, UNPRIVILEGED_MAX_PRIORITY, txtime)
         }
         r => r,
     }
 }
 
 /// Sends the datagram `head` followed by the pieces of `tail` (gathered, not copied) to
-/// `dest` with `SOL_SOCKET/SO_PRIORITY = priority` for this packet only.
+/// `dest` with `SOL_SOCKET/SO_PRIORITY = priority` for this packet only and, when given, a
+/// launch time (`SCM_TXTIME`, TAI nanoseconds; the socket needs [`enable_txtime`]).
 pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
     fd: RawFd,
     head: &[u8],
     tail: &[T],
     dest: SocketAddr,
     priority: u32,
+    txtime: Option<u64>,
 ) -> io::Result<usize> {
     let addr = SockAddr::from(dest);
     let mut iov: Vec<libc::iovec> = std::iter::once(head)
@@ -53,8 +145,12 @@ pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
             iov_len: b.len(),
         })
         .collect();
-    // Room for one int-sized control message, aligned as cmsghdr wants.
-    let space = unsafe { libc::CMSG_SPACE(size_of::<libc::c_int>() as u32) } as usize;
+    // Room for an int-sized control message and a u64 one, aligned as cmsghdr wants.
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let prio_space = unsafe { libc::CMSG_SPACE(size_of::<libc::c_int>() as u32) } as usize;
+    // SAFETY: as above.
+    let time_space = unsafe { libc::CMSG_SPACE(size_of::<u64>() as u32) } as usize;
+    let space = prio_space + if txtime.is_some() { time_space } else { 0 };
     let mut control = [0u64; 8];
     debug_assert!(space <= size_of_val(&control));
     // SAFETY: msghdr is plain data; every pointer set below outlives the sendmsg call.
@@ -65,7 +161,7 @@ pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
     msg.msg_iovlen = iov.len() as _;
     msg.msg_control = control.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
-    // SAFETY: msg_control points at `space` zeroed, aligned bytes, enough for one cmsg.
+    // SAFETY: msg_control points at `space` zeroed, aligned bytes, enough for both cmsgs.
     unsafe {
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
@@ -75,6 +171,13 @@ pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
             libc::CMSG_DATA(cmsg).cast::<libc::c_int>(),
             priority as libc::c_int,
         );
+        if let Some(t) = txtime {
+            let cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = SO_TXTIME;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(size_of::<u64>() as u32) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<u64>(), t);
+        }
     }
     // SAFETY: fd is a live socket owned by the caller; msg is fully initialised.
     let n = unsafe { libc::sendmsg(fd, &msg, 0) };
@@ -340,14 +443,15 @@ mod tests {
             drop_net_caps_of_this_thread();
             let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
             let fd = tx.as_raw_fd();
-            let refused = send_with_priority(fd, b"a", NONE, dest, 7).unwrap_err();
+            let refused = send_with_priority(fd, b"a", NONE, dest, 7, None).unwrap_err();
             assert_eq!(refused.raw_os_error(), Some(libc::EPERM));
             let mut ceiling = u32::MAX;
-            send_with_priority_or_lower(fd, b"he", &[b"a", b"d"], dest, 7, &mut ceiling).unwrap();
+            send_with_priority_or_lower(fd, b"he", &[b"a", b"d"], dest, 7, None, &mut ceiling)
+                .unwrap();
             let first = ceiling;
             // Lower priorities pass untouched, and the ceiling holds for the next ones.
-            send_with_priority_or_lower(fd, b"x", NONE, dest, 2, &mut ceiling).unwrap();
-            send_with_priority_or_lower(fd, b"y", NONE, dest, 7, &mut ceiling).unwrap();
+            send_with_priority_or_lower(fd, b"x", NONE, dest, 2, None, &mut ceiling).unwrap();
+            send_with_priority_or_lower(fd, b"y", NONE, dest, 7, None, &mut ceiling).unwrap();
             (first, ceiling)
         })
         .join()

@@ -427,3 +427,61 @@ async fn real_time_round_trips_go_on_through_a_flood_on_the_urgent_ports() {
         "the flood reached the nodes: {dropped} of {flood}"
     );
 }
+
+/// Time-triggered sending on this host (no etf qdisc: the node releases the message at its
+/// launch time; with `Config::txtime` the kernel takes the launch-time control messages and,
+/// without etf, sends at once). The etf case runs in the kernel VM (`vm_txtime.rs`).
+#[tokio::test]
+async fn time_triggered_messages_leave_at_their_launch_time_and_hold_up_no_one_else() {
+    use dist_over_tsn::carrier::TxTime;
+    use dist_over_tsn::node::{Time, tai_now};
+    for txtime in [None, Some(TxTime::default())] {
+        let mut ca = config("a");
+        ca.txtime = txtime;
+        let a = Node::start(ca, local()).await.unwrap();
+        let b = Node::start(config("b"), local()).await.unwrap();
+        assert_eq!(a.connect(b.local_addr()).await.unwrap(), "b");
+        let pa = a.spawn();
+        let pa2 = a.spawn();
+        let mut pb = b.spawn();
+        // b first: make sure b has the connection (its Confirm) before timing anything.
+        pa.send_in(pb.pid(), &atom("hello"), Class::RealTime)
+            .await
+            .unwrap();
+        assert!(matches!(next(&mut pb).await, Msg::Message { .. }));
+        let launch = tai_now() + tsn_time::Duration::from_millis(300);
+        pa.send_at(pb.pid(), &atom("timed"), launch).await.unwrap();
+        // Behind it: the same pair's next message; another sender's goes at once.
+        pa.send_in(pb.pid(), &atom("after"), Class::RealTime)
+            .await
+            .unwrap();
+        pa2.send_in(pb.pid(), &atom("other"), Class::RealTime)
+            .await
+            .unwrap();
+        let mut got: Vec<(Term, Time)> = Vec::new();
+        for _ in 0..3 {
+            let Msg::Message { term, .. } = next(&mut pb).await else {
+                panic!()
+            };
+            got.push((term, tai_now()));
+        }
+        let names: Vec<_> = got.iter().map(|(t, _)| t.clone()).collect();
+        assert_eq!(
+            names,
+            [atom("other"), atom("timed"), atom("after")],
+            "txtime {txtime:?}"
+        );
+        assert!(got[0].1 < launch, "the other sender waited for the launch");
+        // The node releases `lead` early when the kernel is to keep the time (etf); here
+        // nothing does, so it may arrive that much before.
+        let lead = txtime.map_or(0, |t| t.lead.as_nanos() as i64);
+        let early = launch - tsn_time::Duration::from_nanos(lead + 1_000_000);
+        assert!(
+            got[1].1 >= early,
+            "arrived {:?} before its launch",
+            launch - got[1].1
+        );
+        assert!(got[1].1 < launch + tsn_time::Duration::from_secs(2));
+        assert_eq!(a.stats().await.unwrap().tx_launch_refused, 0);
+    }
+}

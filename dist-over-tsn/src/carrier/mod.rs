@@ -322,6 +322,9 @@ pub struct Stats {
     pub tx_retransmit: u64,
     /// Data that arrived for a handshake before its Confirm, held until it verified.
     pub rx_early: u64,
+    /// Datagrams whose launch time the kernel refused or missed (`SO_TXTIME` error
+    /// reports, counted by the node's driver); retransmitted like lost ones.
+    pub tx_launch_refused: u64,
 }
 
 /// A message to send: its bytes as one or more shared pieces (e.g. the
@@ -876,6 +879,12 @@ impl Endpoint {
             self.stats.rx_wrong_port += 1;
             tracing::trace!(%from, "dropped a datagram on the urgent port");
         }
+    }
+
+    /// The driver learnt that the kernel dropped `n` datagrams for their launch time
+    /// (counted in [`Stats::tx_launch_refused`]).
+    pub fn count_launch_refused(&mut self, n: usize) {
+        self.stats.tx_launch_refused += n as u64;
     }
 
     /// Whether [`Self::poll_event`] has something.
