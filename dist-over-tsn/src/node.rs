@@ -1210,7 +1210,7 @@ async fn drive(
     let mut inbuf = vec![0u8; 65536];
     let mut waiting: Vec<(SocketAddr, oneshot::Sender<Result<String, Error>>)> = Vec::new();
     let mut shutting_down = false;
-    let mut priority_ceiling = u32::MAX;
+    let mut sender = sys::PrioritySender::default();
     let busy_poll = ep.config().busy_poll;
     let txtime_lead = ep.config().txtime.map(|t| t.lead);
     // When real-time traffic last went through (`Config::busy_poll`).
@@ -1319,15 +1319,7 @@ async fn drive(
             };
             loop {
                 match socket.try_io(tokio::io::Interest::WRITABLE, || {
-                    sys::send_with_priority_or_lower(
-                        fd,
-                        &out,
-                        tail,
-                        t.dest,
-                        t.priority,
-                        txtime,
-                        &mut priority_ceiling,
-                    )
+                    sender.send(fd, &out, tail, t.dest, t.priority, txtime)
                 }) {
                     Ok(_) => break,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -100,40 +100,110 @@ pub(crate) fn drain_txtime_errors(fd: RawFd) -> usize {
 /// The highest socket priority a process without CAP_NET_ADMIN or CAP_NET_RAW may set.
 pub(crate) const UNPRIVILEGED_MAX_PRIORITY: u32 = 6;
 
-/// [`send_with_priority`], lowering a priority the kernel refuses (EPERM: above 6 without
-/// CAP_NET_ADMIN/CAP_NET_RAW) to 6 and remembering that in `ceiling` for later datagrams.
-pub(crate) fn send_with_priority_or_lower<T: AsRef<[u8]>>(
-    fd: RawFd,
-    head: &[u8],
-    tail: &[T],
-    dest: SocketAddr,
-    priority: u32,
-    txtime: Option<u64>,
-    ceiling: &mut u32,
-) -> io::Result<usize> {
-    let wanted = priority.min(*ceiling);
-    match send_with_priority(fd, head, tail, dest, wanted, txtime) {
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) && wanted > UNPRIVILEGED_MAX_PRIORITY => {
-            tracing::info!(
-                priority = wanted,
-                "SO_PRIORITY above 6 needs CAP_NET_ADMIN; using 6 for those classes"
-            );
-            *ceiling = UNPRIVILEGED_MAX_PRIORITY;
-            send_with_priority(fd, head, tail, dest, UNPRIVILEGED_MAX_PRIORITY, txtime)
+/// Sends datagrams with a socket priority each, the way this kernel allows:
+///
+/// - per datagram, as an `SO_PRIORITY` control message (Linux 6.x; no system call more);
+/// - where the kernel refuses that control message (EINVAL: Debian 12's 6.1, for one), with
+///   `setsockopt(SO_PRIORITY)` before a datagram whose priority differs from the last;
+/// - above 6 without CAP_NET_ADMIN/CAP_NET_RAW (EPERM), at 6 from then on.
+#[derive(Debug)]
+pub(crate) struct PrioritySender {
+    ceiling: u32,
+    cmsg: bool,
+    /// The socket's own priority as last set (`setsockopt` mode).
+    current: Option<u32>,
+}
+
+impl Default for PrioritySender {
+    fn default() -> Self {
+        Self {
+            ceiling: u32::MAX,
+            cmsg: true,
+            current: None,
         }
-        r => r,
+    }
+}
+
+impl PrioritySender {
+    /// Sends `head` then the pieces of `tail` to `dest` at `priority` (see the type), with
+    /// a launch time when given.
+    pub(crate) fn send<T: AsRef<[u8]>>(
+        &mut self,
+        fd: RawFd,
+        head: &[u8],
+        tail: &[T],
+        dest: SocketAddr,
+        priority: u32,
+        txtime: Option<u64>,
+    ) -> io::Result<usize> {
+        loop {
+            let wanted = priority.min(self.ceiling);
+            let r = if self.cmsg {
+                send_with_priority(fd, head, tail, dest, Some(wanted), txtime)
+            } else {
+                self.set_socket_priority(fd, wanted)
+                    .and_then(|()| send_with_priority(fd, head, tail, dest, None, txtime))
+            };
+            match r {
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EPERM)
+                        && wanted > UNPRIVILEGED_MAX_PRIORITY =>
+                {
+                    tracing::info!(
+                        priority = wanted,
+                        "SO_PRIORITY above 6 needs CAP_NET_ADMIN; using 6 for those classes"
+                    );
+                    self.ceiling = UNPRIVILEGED_MAX_PRIORITY;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) && self.cmsg => {
+                    // The same datagram without the priority message: if that goes, the
+                    // kernel does not know the message.
+                    self.set_socket_priority(fd, wanted)?;
+                    let n = send_with_priority(fd, head, tail, dest, None, txtime)?;
+                    tracing::info!(
+                        "this kernel takes no SO_PRIORITY control message; setting the \
+                         socket's priority when the class changes"
+                    );
+                    self.cmsg = false;
+                    return Ok(n);
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn set_socket_priority(&mut self, fd: RawFd, priority: u32) -> io::Result<()> {
+        if self.current == Some(priority) {
+            return Ok(());
+        }
+        let v = priority as libc::c_int;
+        // SAFETY: plain setsockopt with a pointer to an int.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_PRIORITY,
+                (&raw const v).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.current = Some(priority);
+        Ok(())
     }
 }
 
 /// Sends the datagram `head` followed by the pieces of `tail` (gathered, not copied) to
-/// `dest` with `SOL_SOCKET/SO_PRIORITY = priority` for this packet only and, when given, a
-/// launch time (`SCM_TXTIME`, TAI nanoseconds; the socket needs [`enable_txtime`]).
-pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
+/// `dest`, when given with `SOL_SOCKET/SO_PRIORITY = priority` for this packet only and
+/// with a launch time (`SCM_TXTIME`, TAI nanoseconds; the socket needs [`enable_txtime`]).
+fn send_with_priority<T: AsRef<[u8]>>(
     fd: RawFd,
     head: &[u8],
     tail: &[T],
     dest: SocketAddr,
-    priority: u32,
+    priority: Option<u32>,
     txtime: Option<u64>,
 ) -> io::Result<usize> {
     let addr = SockAddr::from(dest);
@@ -145,12 +215,16 @@ pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
             iov_len: b.len(),
         })
         .collect();
-    // Room for an int-sized control message and a u64 one, aligned as cmsghdr wants.
+    // The control messages: (type, value bytes), all at level SOL_SOCKET.
+    let prio = priority.map(|p| (libc::SO_PRIORITY, (p as libc::c_int).to_ne_bytes().to_vec()));
+    let time = txtime.map(|t| (SO_TXTIME, t.to_ne_bytes().to_vec()));
+    let cmsgs: Vec<(libc::c_int, Vec<u8>)> = prio.into_iter().chain(time).collect();
     // SAFETY: CMSG_SPACE is arithmetic.
-    let prio_space = unsafe { libc::CMSG_SPACE(size_of::<libc::c_int>() as u32) } as usize;
-    // SAFETY: as above.
-    let time_space = unsafe { libc::CMSG_SPACE(size_of::<u64>() as u32) } as usize;
-    let space = prio_space + if txtime.is_some() { time_space } else { 0 };
+    let space: usize = cmsgs
+        .iter()
+        .map(|(_, v)| unsafe { libc::CMSG_SPACE(v.len() as u32) } as usize)
+        .sum();
+    // Aligned as cmsghdr wants; room for an int and a u64 message.
     let mut control = [0u64; 8];
     debug_assert!(space <= size_of_val(&control));
     // SAFETY: msghdr is plain data; every pointer set below outlives the sendmsg call.
@@ -159,24 +233,20 @@ pub(crate) fn send_with_priority<T: AsRef<[u8]>>(
     msg.msg_namelen = addr.len();
     msg.msg_iov = iov.as_mut_ptr();
     msg.msg_iovlen = iov.len() as _;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: msg_control points at `space` zeroed, aligned bytes, enough for both cmsgs.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SO_PRIORITY;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as _;
-        std::ptr::write_unaligned(
-            libc::CMSG_DATA(cmsg).cast::<libc::c_int>(),
-            priority as libc::c_int,
-        );
-        if let Some(t) = txtime {
-            let cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-            (*cmsg).cmsg_level = libc::SOL_SOCKET;
-            (*cmsg).cmsg_type = SO_TXTIME;
-            (*cmsg).cmsg_len = libc::CMSG_LEN(size_of::<u64>() as u32) as _;
-            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<u64>(), t);
+    if space > 0 {
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = space as _;
+        // SAFETY: msg_control points at `space` zeroed, aligned bytes: room for every cmsg,
+        // each written within its CMSG_SPACE.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            for (kind, value) in &cmsgs {
+                (*cmsg).cmsg_level = libc::SOL_SOCKET;
+                (*cmsg).cmsg_type = *kind;
+                (*cmsg).cmsg_len = libc::CMSG_LEN(value.len() as u32) as _;
+                std::ptr::copy_nonoverlapping(value.as_ptr(), libc::CMSG_DATA(cmsg), value.len());
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
         }
     }
     // SAFETY: fd is a live socket owned by the caller; msg is fully initialised.
@@ -443,16 +513,17 @@ mod tests {
             drop_net_caps_of_this_thread();
             let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
             let fd = tx.as_raw_fd();
-            let refused = send_with_priority(fd, b"a", NONE, dest, 7, None).unwrap_err();
+            let refused = send_with_priority(fd, b"a", NONE, dest, Some(7), None).unwrap_err();
             assert_eq!(refused.raw_os_error(), Some(libc::EPERM));
-            let mut ceiling = u32::MAX;
-            send_with_priority_or_lower(fd, b"he", &[b"a", b"d"], dest, 7, None, &mut ceiling)
+            let mut sender = PrioritySender::default();
+            sender
+                .send(fd, b"he", &[b"a", b"d"], dest, 7, None)
                 .unwrap();
-            let first = ceiling;
+            let first = sender.ceiling;
             // Lower priorities pass untouched, and the ceiling holds for the next ones.
-            send_with_priority_or_lower(fd, b"x", NONE, dest, 2, None, &mut ceiling).unwrap();
-            send_with_priority_or_lower(fd, b"y", NONE, dest, 7, None, &mut ceiling).unwrap();
-            (first, ceiling)
+            sender.send(fd, b"x", NONE, dest, 2, None).unwrap();
+            sender.send(fd, b"y", NONE, dest, 7, None).unwrap();
+            (first, sender.ceiling)
         })
         .join()
         .unwrap();
@@ -465,5 +536,46 @@ mod tests {
             })
             .collect();
         assert_eq!(got, [b"head".to_vec(), b"x".to_vec(), b"y".to_vec()]);
+    }
+
+    #[test]
+    fn without_the_control_message_the_socket_priority_follows_each_class() {
+        const NONE: &[&[u8]] = &[];
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let fd = tx.as_raw_fd();
+        let prio = || {
+            let mut v: libc::c_int = -1;
+            let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: getsockopt into an int of the given length.
+            let r = unsafe {
+                libc::getsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_PRIORITY,
+                    (&raw mut v).cast(),
+                    &mut len,
+                )
+            };
+            assert_eq!(r, 0);
+            v
+        };
+        // As on a kernel that refused the control message.
+        let mut sender = PrioritySender {
+            cmsg: false,
+            ..PrioritySender::default()
+        };
+        let dest = rx.local_addr().unwrap();
+        sender.send(fd, b"a", NONE, dest, 5, None).unwrap();
+        assert_eq!(prio(), 5);
+        sender.send(fd, b"b", NONE, dest, 2, None).unwrap();
+        assert_eq!(prio(), 2);
+        let mut buf = [0u8; 4];
+        assert_eq!(rx.recv(&mut buf).unwrap(), 1);
+        assert_eq!(rx.recv(&mut buf).unwrap(), 1);
+        // With the control message the socket's own priority is left alone.
+        let mut sender = PrioritySender::default();
+        sender.send(fd, b"c", NONE, dest, 6, None).unwrap();
+        assert_eq!(prio(), 2);
     }
 }
