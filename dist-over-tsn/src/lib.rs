@@ -6,7 +6,9 @@
 //! - [`node`]: the node model (named nodes, processes, registered names, links, monitors,
 //!   nodeup/nodedown) and the tokio driver running the carrier on a UDP socket (plus an
 //!   urgent one that receives only control and real-time datagrams), with SO_PRIORITY set
-//!   per datagram from its class, and optional bounded busy polling (`Config::busy_poll`).
+//!   per datagram from its class, optional bounded busy polling (`Config::busy_poll`) and
+//!   time-triggered real-time sends (`Process::send_at`, with `SO_TXTIME` launch times for
+//!   an etf qdisc when `Config::txtime` is set).
 //!
 //! Two nodes on loopback, an echo process on one, a real-time round trip from the other:
 //!

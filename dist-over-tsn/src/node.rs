@@ -800,6 +800,29 @@ impl Process {
     /// sent later wait behind it; other pairs do not. With [`Config::txtime`] its datagrams
     /// carry the launch time for an `etf` qdisc, which puts them on the wire at that
     /// instant; without, the node hands them to the kernel then. Returns once queued.
+    ///
+    /// A cyclic task sending on the next 10 ms boundary of TAI:
+    ///
+    /// ```
+    /// use dist_over_tsn::carrier::Config;
+    /// use dist_over_tsn::node::{Msg, Node, Time, tai_now};
+    /// use dist_over_tsn::term::Term;
+    /// use tsn_time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let node = Node::start(Config::new("plc", b"cookie"), "127.0.0.1:0".parse()?).await?;
+    /// let task = node.spawn();
+    /// let mut actuator = node.spawn();
+    /// let cycle = Duration::from_millis(10);
+    /// let launch = (tai_now() + cycle).next_on_grid(Time::EPOCH, cycle);
+    /// task.send_at(actuator.pid(), &Term::from(42_i64), launch).await?;
+    /// let Some(Msg::Message { term, .. }) = actuator.recv().await else { panic!() };
+    /// assert!(tai_now() >= launch);
+    /// assert_eq!(term, Term::from(42_i64));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send_at(&self, to: &Pid, msg: &Term, launch: Time) -> Result<(), Error> {
         self.send_to_pid(to, msg, Class::RealTime, Some(launch))
             .await

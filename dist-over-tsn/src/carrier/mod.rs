@@ -22,7 +22,13 @@
 //! HMAC-SHA256 keyed by the cookie over both nonces, both connection ids, both names and the
 //! role. Nonces are fresh per attempt, so a recorded handshake replayed later fails. Each
 //! side then addresses datagrams with the 64-bit connection id the other chose; datagrams
-//! with an unknown id or from another address are dropped and counted.
+//! with an unknown id or from another address are dropped and counted. The initiator may
+//! send as soon as it has the Challenge, so data can overtake its Confirm (real-time data
+//! travels to the urgent port, the Confirm to the main one): the responder holds up to
+//! 64 KiB of it from the initiator's address and handles it once the Confirm verifies.
+//!
+//! Time-triggered messages ([`Endpoint::send_at`]) wait in their stream until their release
+//! and carry their TAI launch time ([`Transmit::launch`]) for the kernel's `SO_TXTIME`.
 //!
 //! Per connection there are four classes ([`Class`]), each its own reliable, ordered
 //! sequence of datagrams with cumulative + selective acknowledgements, retransmission
