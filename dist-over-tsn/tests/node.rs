@@ -485,3 +485,43 @@ async fn time_triggered_messages_leave_at_their_launch_time_and_hold_up_no_one_e
         assert_eq!(a.stats().await.unwrap().tx_launch_refused, 0);
     }
 }
+
+#[tokio::test]
+async fn senders_wait_for_room_in_the_send_buffer_and_all_arrive() {
+    let mut ca = config("a");
+    // Room for one 200 KiB message at a time: every send after the first waits until the
+    // previous one is acknowledged.
+    ca.send_buffer[Class::Bulk as usize] = 256 << 10;
+    let a = Node::start(ca, local()).await.unwrap();
+    let b = Node::start(config("b"), local()).await.unwrap();
+    assert_eq!(a.connect(b.local_addr()).await.unwrap(), "b");
+    let mut sink = b.spawn();
+    let to = sink.pid().clone();
+    // Two senders on the same class, so waiters with different needs overlap.
+    let mut senders = Vec::new();
+    for s in 0..2_u8 {
+        let p = a.spawn();
+        let to = to.clone();
+        senders.push(tokio::spawn(async move {
+            for i in 0..10_u8 {
+                let len = if s == 0 { 200 << 10 } else { 60 << 10 };
+                p.send_in(&to, &Term::from(vec![s * 100 + i; len]), Class::Bulk)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    let mut next_of = [0_u8; 2];
+    for _ in 0..20 {
+        let Msg::Message { term, .. } = next(&mut sink).await else {
+            panic!()
+        };
+        let v = term.as_binary().unwrap()[0];
+        let (s, i) = (usize::from(v / 100), v % 100);
+        assert_eq!(i, next_of[s], "sender {s} out of order");
+        next_of[s] += 1;
+    }
+    for s in senders {
+        timeout(Duration::from_secs(10), s).await.unwrap().unwrap();
+    }
+}
