@@ -24,13 +24,9 @@ const DELTA_MS: i64 = 10;
 const LEAD_MS: u64 = 40;
 
 fn sh(script: &str) -> String {
-    let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "`{script}` failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    tsn_testbed::run_checked(Command::new("bash").arg("-c").arg(script))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .stdout
 }
 
 /// The veth pair, b's namespace and a's qdiscs; removed when dropped.
