@@ -512,6 +512,28 @@ pub struct Endpoint {
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The connection `id` for a datagram from `from`, marked alive at `now`; `None` (counted)
+/// when there is no such connection or the datagram comes from another address.
+fn live_conn<'a>(
+    conns: &'a mut HashMap<u64, Connection>,
+    stats: &mut Stats,
+    id: u64,
+    from: SocketAddr,
+    now: Instant,
+) -> Option<&'a mut Connection> {
+    let Some(c) = conns.get_mut(&id) else {
+        stats.rx_unknown_conn += 1;
+        return None;
+    };
+    if c.addr != from {
+        stats.rx_forged += 1;
+        return None;
+    }
+    c.last_recv = now;
+    c.confirm = None;
+    Some(c)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn handshake_mac(
     cookie: &[u8],
@@ -838,16 +860,9 @@ impl Endpoint {
             self.stats.rx_bad_fragment += 1;
             return;
         }
-        let Some(c) = self.conns.get_mut(&id) else {
-            self.stats.rx_unknown_conn += 1;
+        let Some(c) = live_conn(&mut self.conns, &mut self.stats, id, from, now) else {
             return;
         };
-        if c.addr != from {
-            self.stats.rx_forged += 1;
-            return;
-        }
-        c.last_recv = now;
-        c.confirm = None;
         if h.total as usize > self.config.max_message {
             self.stats.rx_oversized += 1;
             return;
@@ -1122,26 +1137,20 @@ impl Endpoint {
         repr: Repr<'_>,
         raw: &[u8],
     ) {
-        let Some(c) = self.conns.get_mut(&id) else {
-            if let Repr::Data(_) = repr
-                && let Some(r) = self.responding.get_mut(&id)
-                && r.addr == from
-                && r.early_bytes + raw.len() <= EARLY_BYTES
-            {
-                r.early_bytes += raw.len();
-                r.early.push(raw.to_vec());
-                self.stats.rx_early += 1;
-            } else {
-                self.stats.rx_unknown_conn += 1;
-            }
-            return;
-        };
-        if c.addr != from {
-            self.stats.rx_forged += 1;
+        if !self.conns.contains_key(&id)
+            && let Repr::Data(_) = repr
+            && let Some(r) = self.responding.get_mut(&id)
+            && r.addr == from
+            && r.early_bytes + raw.len() <= EARLY_BYTES
+        {
+            r.early_bytes += raw.len();
+            r.early.push(raw.to_vec());
+            self.stats.rx_early += 1;
             return;
         }
-        c.last_recv = now;
-        c.confirm = None;
+        let Some(c) = live_conn(&mut self.conns, &mut self.stats, id, from, now) else {
+            return;
+        };
         match repr {
             Repr::Data(d) => {
                 if d.total as usize > self.config.max_message {
